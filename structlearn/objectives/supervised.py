@@ -1,0 +1,45 @@
+"""Supervised baseline: cross-entropy on a model's logits, behind the common objective interface."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from structlearn.objectives.base import Features, Loss, Objective
+from structlearn.utils.validation import check_labels, check_tensor
+
+
+def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    r"""Mean cross-entropy :math:`-\frac1m\sum_i \log \mathrm{softmax}(z_i)_{y_i}` in nats.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n_samples, n_classes)
+    targets : integer Tensor of shape (n_samples,), values in ``[0, n_classes)``
+
+    >>> float(cross_entropy(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1])))  # log 2
+    0.6931...
+    """
+    logits = check_tensor(logits, "logits")
+    labels = check_labels(targets, "targets", n_samples=logits.shape[0], n_classes=logits.shape[1])
+    return F.cross_entropy(logits, torch.as_tensor(labels, device=logits.device))
+
+
+class CrossEntropy(Objective):
+    """Cross-entropy on the tap ``tap`` (default: the model's output logits).
+
+    ``parts``: ``{"cross_entropy_nats": ..., "accuracy": ...}``.
+    """
+
+    def forward(self, features: Features, targets: torch.Tensor | None = None) -> Loss:
+        if targets is None:
+            raise ValueError("targets: CrossEntropy needs class labels, got None")
+        logits = self.select(features)
+        total = cross_entropy(logits, targets)
+        with torch.no_grad():
+            acc = (logits.argmax(1).cpu() == torch.as_tensor(targets).cpu()).float().mean()
+        return Loss(total, {"cross_entropy_nats": float(total), "accuracy": float(acc)})
+
+    def predict(self, features: Features) -> torch.Tensor:
+        """Logits of the tap this objective reads, shape (n_samples, n_classes)."""
+        return self.select(features)
