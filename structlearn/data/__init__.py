@@ -12,15 +12,28 @@ from structlearn.data.natural import (
     load_natural_images,
     natural_image_names,
 )
+from structlearn.data.teacher import TeacherNetwork, make_teacher, sample_teacher_data
+from structlearn.data.tishby import TishbyTask, load_tishby_task
+from structlearn.data.vision import VisionData, load_cifar10, load_digits_data, load_mnist, read_idx
 
 __all__ = [
     "CONTRAST_EPS",
     "Mosaic",
     "NaturalImage",
+    "TeacherNetwork",
+    "TishbyTask",
+    "VisionData",
+    "load_cifar10",
+    "load_digits_data",
     "load_image_directory",
+    "load_mnist",
     "load_natural_images",
+    "load_tishby_task",
     "make_mosaic",
+    "make_teacher",
     "make_tile_map",
     "natural_image_names",
+    "read_idx",
+    "sample_teacher_data",
     "zca_whitening",
 ]
