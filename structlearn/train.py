@@ -1,0 +1,835 @@
+"""One training loop for any (model, objective, data), with recordings and checkpoint/resume.
+
+The recordings serve the information-plane analyses of Shwartz-Ziv & Tishby (2017), "Opening the
+black box of deep neural networks via information" (activations of every layer on a fixed set at
+log-spaced epochs over thousands of epochs; per-layer mean and standard deviation of the minibatch
+gradients, whose ratio separates the fitting from the diffusion phase) and of Saxe et al. (2018),
+"On the information bottleneck theory of deep learning". Their format is in
+:mod:`structlearn.recordings`; checkpoints are in :mod:`structlearn.checkpoint`.
+
+Conventions
+-----------
+- Epoch ``e`` (1-based) is the ``e``-th pass over the training data; a record "at epoch e" is taken
+  after it, and epoch 0 is the initial network.
+- Minibatches come from ``torch.utils.data.DistributedSampler(shuffle=True, seed=config.seed)``
+  with ``set_epoch(e)``: the order of epoch ``e`` is ``torch.randperm(n)`` under a generator seeded
+  ``seed + e``. ``batch_size`` is the GLOBAL minibatch; under DDP each of the ``world_size`` ranks
+  takes ``batch_size // world_size`` of it, so the averaged gradient is the single-process one.
+- Torch's global generator (noise layers, dropout) is reseeded at every epoch from
+  ``(seed, rank, epoch)``, so a resumed run draws the same noise without storing generator states;
+  the caller's generator state is restored when ``train`` returns.
+
+Run folder (``out_dir``)
+------------------------
+``config.json`` (the resolved :class:`TrainConfig`), ``checkpoint.pt`` (latest checkpoint),
+``recordings/`` (see :mod:`structlearn.recordings`), ``metrics.json``
+(``{"final": {...}, "history": [...]}``) and ``history.csv`` (one row per epoch). Every file is
+written atomically; only rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import numbers
+import os
+import shutil
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DistributedSampler
+
+from structlearn.checkpoint import load_checkpoint, save_checkpoint
+from structlearn.recordings import Recordings, RecordingWriter, Reducer, load_recordings
+from structlearn.utils.io import atomic_write_json, atomic_write_text
+from structlearn.utils.progress import progress
+from structlearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_labels,
+    check_option,
+    check_scalar,
+)
+
+# Keys that may change between a checkpoint and the run that resumes it.
+RESUMABLE_KEYS = ("epochs", "checkpoint_every", "device")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run (plain data, saved as ``config.json``).
+
+    Parameters
+    ----------
+    optimizer : {"sgd", "adam"}
+    lr : float
+        Learning rate (> 0).
+    momentum : float
+        SGD momentum in [0, 1); must be 0 for Adam.
+    weight_decay : float
+        L2 penalty coefficient (>= 0), as the optimisers define it.
+    epochs : int
+        Number of passes over the training data.
+    batch_size : int or None
+        Global minibatch size; None trains full batch.
+    lr_schedule : {"none", "step", "cosine"}
+        Per-epoch schedule: "step" multiplies the rate by ``lr_gamma`` every ``lr_step_size``
+        epochs; "cosine" anneals it to 0 over ``epochs``.
+    lr_step_size : int
+    lr_gamma : float
+    record_epochs : "log", "all", "none" or sequence of int
+        When to record: ``n_records`` log-spaced epochs in [0, epochs] (see
+        :func:`log_spaced_epochs`), every epoch, never, or the given epochs.
+    n_records : int
+        Number of log-spaced records.
+    store_activations : bool
+        Keep every layer's activations on the evaluation set (False: only reducers' values).
+    activation_dtype : {"float16", "float32"}
+        Storage of the activations.
+    record_gradients : bool
+        Record per-layer gradient mean and std over the minibatches of each recorded epoch.
+    checkpoint_every : int or None
+        Write a checkpoint every so many epochs (also at the end and on KeyboardInterrupt).
+    device : {"cpu", "cuda"}
+    seed : int
+        Seeds minibatch order and the noise drawn during training.
+    """
+
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    epochs: int = 100
+    batch_size: int | None = None
+    lr_schedule: str = "none"
+    lr_step_size: int = 100
+    lr_gamma: float = 0.1
+    record_epochs: str | tuple[int, ...] = "log"
+    n_records: int = 100
+    store_activations: bool = True
+    activation_dtype: str = "float16"
+    record_gradients: bool = True
+    checkpoint_every: int | None = None
+    device: str = "cpu"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_option(self.optimizer, "optimizer", ("sgd", "adam"))
+        check_scalar(self.lr, "lr", low=0, low_inclusive=False)
+        check_scalar(self.momentum, "momentum", low=0, high=1, high_inclusive=False)
+        if self.optimizer == "adam" and self.momentum != 0:
+            raise ValueError(
+                f"momentum: applies to optimizer='sgd' only, got momentum={self.momentum} with "
+                "optimizer='adam'; set it to 0"
+            )
+        check_scalar(self.weight_decay, "weight_decay", low=0)
+        check_scalar(self.epochs, "epochs", kind=numbers.Integral, low=1)
+        if self.batch_size is not None:
+            check_scalar(self.batch_size, "batch_size", kind=numbers.Integral, low=1)
+        check_option(self.lr_schedule, "lr_schedule", ("none", "step", "cosine"))
+        check_scalar(self.lr_step_size, "lr_step_size", kind=numbers.Integral, low=1)
+        check_scalar(self.lr_gamma, "lr_gamma", low=0, low_inclusive=False)
+        check_scalar(self.n_records, "n_records", kind=numbers.Integral, low=1)
+        check_option(self.activation_dtype, "activation_dtype", ("float16", "float32"))
+        if self.checkpoint_every is not None:
+            check_scalar(self.checkpoint_every, "checkpoint_every", kind=numbers.Integral, low=1)
+        check_option(self.device, "device", ("cpu", "cuda"))
+        check_scalar(self.seed, "seed", kind=numbers.Integral, low=0)
+        object.__setattr__(self, "record_epochs", self._check_record_epochs(self.record_epochs))
+
+    @staticmethod
+    def _check_record_epochs(value: Any) -> str | tuple[int, ...]:
+        if isinstance(value, str):
+            return check_option(value, "record_epochs", ("log", "all", "none"))
+        try:
+            epochs = tuple(value)
+        except TypeError:
+            raise ValueError(
+                f"record_epochs: expected 'log', 'all', 'none' or a list of epochs, got {value!r}"
+            ) from None
+        bad = [e for e in epochs if isinstance(e, bool) or not isinstance(e, numbers.Integral)]
+        if bad or any(e < 0 for e in epochs):
+            raise ValueError(f"record_epochs: expected non-negative integers, got {list(epochs)}")
+        return tuple(sorted({int(e) for e in epochs}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as plain JSON-able data."""
+        d = asdict(self)
+        if isinstance(d["record_epochs"], tuple):
+            d["record_epochs"] = list(d["record_epochs"])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrainConfig:
+        """Build a config from a mapping; an unknown key is a ValueError listing the known ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"config: unknown key(s) {unknown}; known keys are {sorted(known)}")
+        return cls(**dict(d))
+
+
+def log_spaced_epochs(n_epochs: int, n_points: int) -> np.ndarray:
+    """``min(n_points, n_epochs + 1)`` distinct epochs in [0, n_epochs], log-spaced, with both ends.
+
+    The geometric grid :math:`\\mathrm{round}(g^{k}) - 1` on [1, n_epochs + 1] is refined until it
+    holds ``n_points`` distinct integers (rounding merges points at small epochs), then thinned
+    evenly to exactly ``n_points``.
+
+    >>> log_spaced_epochs(1000, 6).tolist()
+    [0, 3, 15, 62, 250, 1000]
+    >>> log_spaced_epochs(3, 10).tolist()
+    [0, 1, 2, 3]
+    """
+    check_scalar(n_epochs, "n_epochs", kind=numbers.Integral, low=0)
+    check_scalar(n_points, "n_points", kind=numbers.Integral, low=1)
+    if n_points >= n_epochs + 1:
+        return np.arange(n_epochs + 1)
+    if n_points == 1:
+        return np.array([n_epochs])
+    m = n_points
+    while True:
+        grid = np.unique(np.round(np.geomspace(1, n_epochs + 1, m)).astype(np.int64) - 1)
+        if grid.size >= n_points:
+            break
+        m = int(m * 1.1) + 1
+    keep = np.unique(np.round(np.linspace(0, grid.size - 1, n_points)).astype(np.int64))
+    return grid[keep]
+
+
+def resolve_record_epochs(config: TrainConfig) -> np.ndarray:
+    """The epochs at which ``train`` records for ``config`` (sorted, within [0, epochs])."""
+    if config.record_epochs == "log":
+        return log_spaced_epochs(config.epochs, config.n_records)
+    if config.record_epochs == "all":
+        return np.arange(config.epochs + 1)
+    if config.record_epochs == "none":
+        return np.zeros(0, dtype=np.int64)
+    epochs = np.asarray(config.record_epochs, dtype=np.int64)
+    if epochs.size and epochs.max() > config.epochs:
+        raise ValueError(
+            f"record_epochs: {epochs[epochs > config.epochs].tolist()} exceed epochs={config.epochs}"
+        )
+    return epochs
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    final_metrics : dict of str to float
+        Objective parts, ``loss`` and ``accuracy`` on the whole training set (``train_*``) and the
+        evaluation set (``eval_*``, when ``eval_data`` was given), in evaluation mode.
+    history : list of dict
+        One row per epoch: ``epoch``, ``lr``, ``train_<part>`` (mean over the epoch's
+        minibatches) and, at recorded epochs, ``eval_<part>`` / ``eval_accuracy``.
+    recordings : Recordings or None
+        The recordings (None on ranks other than 0).
+    run_dir : Path or None
+    resumed_from : int or None
+        The checkpoint's epoch when the run was resumed.
+    """
+
+    final_metrics: dict[str, float]
+    history: list[dict[str, float]]
+    recordings: Recordings | None
+    run_dir: Path | None = None
+    resumed_from: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class _Data:
+    x: torch.Tensor
+    y: torch.Tensor | None
+    labels: np.ndarray | None  # integer class labels, when y holds them
+
+
+def _check_data(data: Any, name: str, dtype: torch.dtype) -> _Data:
+    """Accept ``X`` or ``(X,)`` or ``(X, y)``; y integer-valued -> class labels, else targets."""
+    if isinstance(data, tuple | list) and len(data) in (1, 2):
+        x, y = data[0], (data[1] if len(data) == 2 else None)
+    else:
+        x, y = data, None
+    x_np = check_array(x, f"{name}[0] (inputs)", dtype=None)
+    x_t = torch.as_tensor(x_np).to(dtype)
+    if y is None:
+        return _Data(x_t, None, None)
+    y_np = check_array(y, f"{name}[1] (targets)", ndim=(1, 2), dtype=None)
+    check_consistent_length(**{f"{name}[0]": x_np, f"{name}[1]": y_np})
+    if y_np.ndim == 1 and (np.issubdtype(y_np.dtype, np.integer) or y_np.dtype == np.bool_):
+        labels = check_labels(y_np, f"{name}[1] (labels)")
+        return _Data(x_t, torch.as_tensor(labels), labels)
+    return _Data(x_t, torch.as_tensor(y_np).to(dtype), None)
+
+
+def _seed_epoch(seed: int, rank: int, epoch: int) -> None:
+    torch.manual_seed(int(np.random.SeedSequence([seed, rank, epoch]).generate_state(1)[0]))
+
+
+def _clone_state(state: Any) -> Any:
+    """Deep copy of a (nested) state dict with every tensor cloned."""
+    return copy.deepcopy(state)
+
+
+class _Step(nn.Module):
+    """model + objective as one module, so DDP synchronises the objective's parameters too."""
+
+    def __init__(self, model: nn.Module, objective: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.objective = objective
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None):
+        loss = self.objective(self.model(x), y)
+        return loss.total, dict(loss.parts)
+
+
+class _GradientStats:
+    """Welford running mean and variance of each layer's flattened gradient over minibatches."""
+
+    def __init__(self, groups: Sequence[Sequence[nn.Parameter]]) -> None:
+        self.groups = [list(g) for g in groups]
+        self.count = 0
+        self.mean: list[torch.Tensor] = []
+        self.m2: list[torch.Tensor] = []
+
+    def update(self) -> None:
+        self.count += 1
+        for i, params in enumerate(self.groups):
+            g = torch.cat(
+                [
+                    (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
+                    for p in params
+                ]
+            ).double()
+            if self.count == 1:
+                self.mean.append(g.clone())
+                self.m2.append(torch.zeros_like(g))
+                continue
+            delta = g - self.mean[i]
+            self.mean[i] += delta / self.count
+            self.m2[i] += delta * (g - self.mean[i])
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(||mean||_2, ||std||_2)`` per layer, std the population standard deviation."""
+        mean = np.array([float(torch.linalg.vector_norm(m)) for m in self.mean])
+        std = np.array(
+            [float(torch.linalg.vector_norm(torch.sqrt(m2 / self.count))) for m2 in self.m2]
+        )
+        return mean, std
+
+
+def _gradient_groups(model: nn.Module, n_taps: int) -> tuple[list[str], list[list[nn.Parameter]]]:
+    """One parameter group per tap when ``model.layers`` aligns with the taps, else per tensor."""
+    layers = getattr(model, "layers", None)
+    if isinstance(layers, nn.ModuleList) and len(layers) == n_taps:
+        names = list(getattr(model, "layer_names", [f"layer_{i}" for i in range(n_taps)]))
+        return names, [list(m.parameters()) for m in layers]
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [n for n, _ in named], [[p] for _, p in named]
+
+
+def _signature(*modules: nn.Module) -> dict[str, list[int]]:
+    return {
+        f"{i}.{name}": list(t.shape)
+        for i, m in enumerate(modules)
+        for name, t in m.state_dict().items()
+    }
+
+
+def _accuracy(objective: nn.Module, taps: list[torch.Tensor], labels: torch.Tensor) -> float | None:
+    """Accuracy of ``objective.predict(taps)`` or, failing that, of the last tap's argmax."""
+    predict = getattr(objective, "predict", None)
+    logits = predict(taps) if callable(predict) else taps[-1]
+    if logits.dim() != 2 or (not callable(predict) and logits.shape[1] <= int(labels.max())):
+        return None
+    return float((logits.argmax(1) == labels).double().mean())
+
+
+def _distributed(device: str) -> tuple[int, int, int, bool]:
+    """``(world_size, rank, local_rank, created)``; initialises the process group under torchrun."""
+    created = False
+    if dist.is_available() and not dist.is_initialized():
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
+            created = True
+    if dist.is_available() and dist.is_initialized():
+        rank = dist.get_rank()
+        return dist.get_world_size(), rank, int(os.environ.get("LOCAL_RANK", rank)), created
+    return 1, 0, 0, False
+
+
+def _check_compatible(payload: Mapping[str, Any], config: TrainConfig, signature: dict) -> None:
+    """Refuse a checkpoint written for another config or another model, naming what differs."""
+    saved = payload["config"]
+    current = config.to_dict()
+    differ = sorted(
+        k
+        for k in set(saved) | set(current)
+        if k not in RESUMABLE_KEYS and saved.get(k) != current.get(k)
+    )
+    if differ:
+        detail = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in differ)
+        raise ValueError(
+            f"checkpoint: written for another config; differing keys {differ} ({detail}). "
+            "Resume with the checkpoint's config or start a new run in another out_dir."
+        )
+    if payload["model_signature"] != signature:
+        a, b = payload["model_signature"], signature
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        raise ValueError(
+            f"checkpoint: written for another model or objective; differing parameters {keys}"
+        )
+    if saved["epochs"] != config.epochs and config.lr_schedule == "cosine":
+        raise ValueError(
+            f"epochs: the checkpoint's cosine schedule spans {saved['epochs']} epochs, got "
+            f"epochs={config.epochs}; keep the same number of epochs or use lr_schedule='step'"
+        )
+
+
+# ----------------------------------------------------------------------------------------- trainer
+
+
+class _Trainer:
+    """State of one run; :func:`train` is its public face."""
+
+    def __init__(self, model, objective, train, evaluate, has_eval, config, out_dir, reducers):
+        self.config = config
+        self.world, self.rank, local_rank, self.created_group = _distributed(config.device)
+        if config.device == "cuda":
+            if not torch.cuda.is_available():
+                raise ValueError("device: 'cuda' was asked for but torch sees no CUDA device")
+            self.device = torch.device("cuda", local_rank)
+        else:
+            self.device = torch.device("cpu")
+        self.model = model.to(self.device)
+        self.objective = objective.to(self.device)
+        self.train_data = _Data(
+            train.x.to(self.device),
+            None if train.y is None else train.y.to(self.device),
+            train.labels,
+        )
+        self.eval_data = _Data(
+            evaluate.x.to(self.device),
+            None if evaluate.y is None else evaluate.y.to(self.device),
+            evaluate.labels,
+        )
+        self.has_eval = has_eval
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self.is_writer = self.rank == 0
+        self._check_batch()
+        self.record_at = set(resolve_record_epochs(config).tolist())
+        self.history: list[dict[str, float]] = []
+        self.epoch = 0
+        self.snapshot: dict[str, Any] | None = None
+        self._build_optimisation()
+        self._build_writer(reducers)
+        step = _Step(self.model, self.objective)
+        self.net = step
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(step, device_ids=ids)
+
+    def _check_batch(self) -> None:
+        n = self.train_data.x.shape[0]
+        b = self.config.batch_size
+        if b is not None and b % self.world:
+            raise ValueError(
+                f"batch_size: the global minibatch {b} must be divisible by the "
+                f"world size {self.world}"
+            )
+        if n % self.world:
+            warnings.warn(
+                f"train_data: {n} samples do not split evenly over {self.world} ranks; "
+                "DistributedSampler repeats a few, so the run differs slightly from one process",
+                stacklevel=3,
+            )
+        self.sampler = DistributedSampler(
+            range(n),
+            num_replicas=self.world,
+            rank=self.rank,
+            shuffle=b is not None,
+            seed=self.config.seed,
+        )
+        self.local_batch = None if b is None else b // self.world
+
+    def _build_optimisation(self) -> None:
+        c = self.config
+        params = list({id(p): p for p in self._parameters()}.values())
+        if c.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(
+                params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
+            )
+        else:
+            self.optimizer = torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+        self.scheduler = None
+        if c.lr_schedule == "step":
+            self.scheduler = torch.optim.lr_scheduler.StepLR(
+                self.optimizer, step_size=c.lr_step_size, gamma=c.lr_gamma
+            )
+        elif c.lr_schedule == "cosine":
+            self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+                self.optimizer, T_max=c.epochs
+            )
+
+    def _parameters(self) -> list[nn.Parameter]:
+        return [p for m in (self.model, self.objective) for p in m.parameters() if p.requires_grad]
+
+    def _probe_taps(self) -> list[torch.Tensor]:
+        was = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            taps = self.model(self.eval_data.x[:2])
+        self.model.train(was)
+        if not isinstance(taps, list | tuple) or not taps:
+            raise ValueError(
+                f"model: forward must return the list of every layer's output (the taps), "
+                f"got {type(taps).__name__}"
+            )
+        return list(taps)
+
+    def _build_writer(self, reducers: Mapping[str, Reducer] | None) -> None:
+        taps = self._probe_taps()
+        names, self.groups = _gradient_groups(self.model, len(taps))
+        layer_names = list(getattr(self.model, "layer_names", []))
+        if len(layer_names) != len(taps):
+            layer_names = [f"tap_{i}" for i in range(len(taps))]
+        c = self.config
+        self.writer = RecordingWriter(
+            layer_names=layer_names,
+            n_units=[t.reshape(t.shape[0], -1).shape[1] for t in taps],
+            n_eval=self.eval_data.x.shape[0],
+            labels=self.eval_data.labels,
+            activation_dtype=c.activation_dtype if c.store_activations else None,
+            gradient_groups=names if c.record_gradients else None,
+            reducers=reducers,
+            run_dir=self.out_dir if self.is_writer else None,
+        )
+
+    # ------------------------------------------------------------------- checkpoints
+
+    def take_snapshot(self) -> None:
+        """Copy the state at the end of ``self.epoch`` (what an interruption saves)."""
+        if self.out_dir is None or not self.is_writer:
+            return
+        self.snapshot = {
+            "epoch": self.epoch,
+            "config": self.config.to_dict(),
+            "model_signature": _signature(self.model, self.objective),
+            "model": _clone_state(self.model.state_dict()),
+            "objective": _clone_state(self.objective.state_dict()),
+            "optimizer": _clone_state(self.optimizer.state_dict()),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "history": list(self.history),
+            "world_size": self.world,
+        }
+
+    def write_checkpoint(self) -> None:
+        """Flush records up to the snapshot's epoch, write the checkpoint, then the index."""
+        if self.snapshot is None:
+            return
+        self.writer.discard_after(self.snapshot["epoch"])
+        self.writer.flush()
+        payload = dict(self.snapshot, recording_parts=list(self.writer.parts))
+        save_checkpoint(self.out_dir / "checkpoint.pt", payload)
+        self.writer.write_index()
+
+    def restore(self, payload: Mapping[str, Any]) -> None:
+        """Continue from a verified, compatible checkpoint payload."""
+        missing = [
+            p["file"]
+            for p in payload["recording_parts"]
+            if self.out_dir is not None and not (self.out_dir / "recordings" / p["file"]).is_file()
+        ]
+        if missing:
+            raise ValueError(
+                f"checkpoint: refers to recording parts {missing} that are missing from "
+                f"{self.out_dir / 'recordings'}; the run folder is incomplete"
+            )
+        self.model.load_state_dict(payload["model"])
+        self.objective.load_state_dict(payload["objective"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(payload["scheduler"])
+        self.epoch = int(payload["epoch"])
+        self.history = [dict(r) for r in payload["history"]]
+        self.writer.parts = [dict(p) for p in payload["recording_parts"]]
+
+    # ------------------------------------------------------------------- one epoch
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        """One pass over the training data; returns the minibatch means of the loss parts."""
+        self.model.train()
+        self.objective.train()
+        _seed_epoch(self.config.seed, self.rank, epoch)
+        self.sampler.set_epoch(epoch)
+        idx = torch.tensor(list(iter(self.sampler)), dtype=torch.long, device=self.device)
+        size = self.local_batch or len(idx)
+        stats = None
+        if self.config.record_gradients and epoch in self.record_at:
+            stats = _GradientStats(self.groups)
+        sums: dict[str, float] = {}
+        n_batches = 0
+        for start in range(0, len(idx), size):
+            batch = idx[start : start + size]
+            y = None if self.train_data.y is None else self.train_data.y[batch]
+            self.optimizer.zero_grad(set_to_none=True)
+            total, parts = self.net(self.train_data.x[batch], y)
+            value = float(total.detach())
+            if not np.isfinite(value):
+                raise FloatingPointError(
+                    f"loss: became {value} at epoch {epoch}, minibatch {n_batches}; "
+                    "lower lr, clip the inputs, or check the objective's hyperparameters"
+                )
+            total.backward()
+            if stats is not None:
+                stats.update()
+            self.optimizer.step()
+            for k, v in {"loss": value, **parts}.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+            n_batches += 1
+        self.gradient = None if stats is None else stats.result()
+        return self._average(sums, n_batches)
+
+    def _average(self, sums: dict[str, float], n_batches: int) -> dict[str, float]:
+        keys = sorted(sums)
+        values = torch.tensor([sums[k] for k in keys], dtype=torch.float64)
+        if self.world > 1:
+            if self.device.type == "cuda":
+                values = values.to(self.device)
+            dist.all_reduce(values)
+            values = values.cpu()
+        return {f"train_{k}": float(v) / (n_batches * self.world) for k, v in zip(keys, values)}
+
+    # ------------------------------------------------------------------- recording
+
+    def evaluate(self, data: _Data, prefix: str) -> tuple[list[torch.Tensor], dict[str, float]]:
+        """Taps and metrics of the whole of ``data`` in evaluation mode."""
+        self.model.eval()
+        self.objective.eval()
+        with torch.no_grad():
+            taps = list(self.model(data.x))
+            loss = self.objective(taps, data.y)
+            metrics = {f"{prefix}_loss": float(loss.total)}
+            metrics.update({f"{prefix}_{k}": float(v) for k, v in loss.parts.items()})
+            if data.labels is not None and f"{prefix}_accuracy" not in metrics:
+                acc = _accuracy(self.objective, taps, data.y)
+                if acc is not None:
+                    metrics[f"{prefix}_accuracy"] = acc
+        return taps, metrics
+
+    def record(self, epoch: int) -> dict[str, float]:
+        """Record every layer on the evaluation set after ``epoch`` (rank 0 only)."""
+        if not self.is_writer or epoch not in self.record_at:
+            return {}
+        taps, metrics = self.evaluate(self.eval_data, "eval")
+        acts = [t.reshape(t.shape[0], -1).float().cpu().numpy() for t in taps]
+        gradient = self.gradient if epoch > 0 else None
+        self.writer.add(epoch, acts, gradient)
+        return metrics
+
+    # ------------------------------------------------------------------- the loop
+
+    def run(self) -> None:
+        c = self.config
+        if self.epoch == 0 and not self.history:
+            self.gradient = None
+            self.history.append({"epoch": 0, **self.record(0)})
+        self.take_snapshot()
+        epochs = range(self.epoch + 1, c.epochs + 1)
+        if self.is_writer:
+            epochs = progress(epochs, desc="train", total=len(epochs))
+        for epoch in epochs:
+            lr = self.optimizer.param_groups[0]["lr"]
+            row = {"epoch": epoch, "lr": lr, **self.train_epoch(epoch)}
+            if self.scheduler is not None:
+                self.scheduler.step()
+            row.update(self.record(epoch))
+            self.history.append(row)
+            self.epoch = epoch
+            self.take_snapshot()
+            if c.checkpoint_every and epoch % c.checkpoint_every == 0:
+                self.write_checkpoint()
+
+    def final_metrics(self) -> dict[str, float]:
+        metrics = self.evaluate(self.train_data, "train")[1]
+        if self.has_eval:
+            metrics.update(self.evaluate(self.eval_data, "eval")[1])
+        return metrics
+
+    def finish(self, final: dict[str, float]) -> None:
+        """Write the final checkpoint, config, metrics and history (rank 0)."""
+        if self.out_dir is None or not self.is_writer:
+            return
+        self.write_checkpoint()
+        atomic_write_json(self.out_dir / "config.json", self.config.to_dict())
+        atomic_write_json(
+            self.out_dir / "metrics.json",
+            {"final": final, "history": self.history, "information_unit": "nats"},
+        )
+        atomic_write_text(self.out_dir / "history.csv", _history_csv(self.history))
+
+
+def _history_csv(history: Sequence[Mapping[str, float]]) -> str:
+    columns: list[str] = []
+    for row in history:
+        columns += [k for k in row if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return buf.getvalue()
+
+
+def _prepare_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> dict | None:
+    """The checkpoint payload to resume from, or None for a fresh run (after checks)."""
+    ckpt = out_dir / "checkpoint.pt"
+    if resume:
+        if ckpt.is_file():
+            return load_checkpoint(ckpt)
+        warnings.warn(f"resume: no checkpoint in {out_dir}; starting from scratch", stacklevel=3)
+        return None
+    if ckpt.exists() and not overwrite:
+        raise ValueError(
+            f"out_dir: {out_dir} already holds a run (checkpoint.pt); pass resume=True to "
+            "continue it, overwrite=True to replace it, or choose another folder"
+        )
+    return None
+
+
+def train(
+    model: nn.Module,
+    objective: nn.Module,
+    train_data: Any,
+    *,
+    eval_data: Any = None,
+    config: TrainConfig,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    reducers: Mapping[str, Reducer] | None = None,
+    overwrite: bool = False,
+) -> TrainResult:
+    """Train ``model`` under ``objective``, recording every layer at chosen epochs.
+
+    Minimises ``objective(model(x), y).total`` over ``model.parameters()`` and
+    ``objective.parameters()`` with the optimiser and schedule of ``config``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        ``model(x)`` returns the list of every layer's output (the taps), e.g. :class:`MLP`.
+    objective : Objective
+        ``objective(taps, y) -> Loss(total, parts)``; an optional ``predict(taps) -> logits``
+        defines accuracy (else the argmax of the last tap, when it is wide enough).
+    train_data : X or (X,) or (X, y)
+        ``X`` of shape (n_samples, n_features); ``y`` of shape (n_samples,) holding integer
+        class labels, or float targets of shape (n_samples,) or (n_samples, n_targets).
+    eval_data : same as train_data, optional
+        The fixed set on which layers are recorded; defaults to ``train_data``.
+    config : TrainConfig
+    out_dir : path, optional
+        Run folder (see the module doc). Without it nothing is written and there are no
+        checkpoints.
+    resume : bool
+        Continue from ``out_dir/checkpoint.pt``: the run then ends with the same weights,
+        history and recordings as an uninterrupted one (bitwise on CPU).
+    reducers : dict of str to callable, optional
+        ``reducer(activations (n_eval, n_units) float32, labels (n_eval,) or None)`` -> float or
+        array, applied to every layer at every recorded epoch; values land in
+        ``recordings.reduced[name]``. With ``store_activations=False`` only these are kept.
+    overwrite : bool
+        Replace a run already in ``out_dir`` (otherwise refused).
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ValueError
+        Bad data or config; a checkpoint from another config (naming the differing keys) or
+        a corrupt one (left untouched).
+    FloatingPointError
+        If the loss becomes NaN or infinite.
+
+    On ``KeyboardInterrupt`` the state at the end of the last completed epoch is checkpointed
+    (rank 0, when ``out_dir`` is given) and the interrupt re-raised.
+    """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config: expected a TrainConfig, got {type(config).__name__}")
+    if resume and out_dir is None:
+        raise ValueError("out_dir: resume=True needs the out_dir of the run to continue")
+    params = list(model.parameters())
+    dtype = params[0].dtype if params else torch.get_default_dtype()
+    data = _check_data(train_data, "train_data", dtype)
+    evaluate = data if eval_data is None else _check_data(eval_data, "eval_data", dtype)
+    if data.x.shape[1:] != evaluate.x.shape[1:]:
+        raise ValueError(
+            f"eval_data: inputs of shape {tuple(evaluate.x.shape)} do not match train_data's "
+            f"{tuple(data.x.shape)} beyond the sample axis"
+        )
+    payload = None
+    if out_dir is not None:
+        payload = _prepare_out_dir(Path(out_dir), resume, overwrite)
+        if payload is not None:
+            _check_compatible(payload, config, _signature(model, objective))
+            if payload["config"]["epochs"] != config.epochs and config.record_epochs == "log":
+                warnings.warn(
+                    "epochs: changed since the checkpoint; log-spaced recordings follow the new "
+                    "number of epochs from here on",
+                    stacklevel=2,
+                )
+    devices = [torch.cuda.current_device()] if config.device == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        trainer = _Trainer(
+            model, objective, data, evaluate, eval_data is not None, config, out_dir, reducers
+        )
+        try:
+            return _run(trainer, payload, out_dir, overwrite)
+        finally:
+            if trainer.created_group:
+                dist.destroy_process_group()
+
+
+def _run(trainer: _Trainer, payload: dict | None, out_dir, overwrite: bool) -> TrainResult:
+    if payload is not None:
+        trainer.restore(payload)
+    elif out_dir is not None and trainer.is_writer:
+        if overwrite:
+            (Path(out_dir) / "checkpoint.pt").unlink(missing_ok=True)
+            shutil.rmtree(Path(out_dir) / "recordings", ignore_errors=True)
+        atomic_write_json(Path(out_dir) / "config.json", trainer.config.to_dict())
+    try:
+        trainer.run()
+    except KeyboardInterrupt:
+        trainer.write_checkpoint()
+        raise
+    final = trainer.final_metrics()
+    trainer.finish(final)
+    recordings = None
+    if trainer.is_writer:
+        recordings = (
+            load_recordings(out_dir) if out_dir is not None else trainer.writer.to_recordings()
+        )
+    return TrainResult(
+        final_metrics=final,
+        history=trainer.history,
+        recordings=recordings,
+        run_dir=None if out_dir is None else Path(out_dir),
+        resumed_from=None if payload is None else int(payload["epoch"]),
+        config=trainer.config.to_dict(),
+    )
