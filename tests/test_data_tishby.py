@@ -43,12 +43,22 @@ def test_label_balance_matches_the_file():
     assert np.bincount(task.y).tolist() == [1978, 2118]
 
 
-def test_labels_are_not_a_function_of_one_bit():
-    # the rule is a rotation-invariant function of all 12 bits: no single bit predicts y well
+def test_label_entropy_in_nats():
+    y = load_tishby_task().y
+    p = np.bincount(y) / y.size
+    h_nats = -np.sum(p * np.log(p))
+    assert abs(h_nats - 0.692562941253758) < 1e-12  # the card's H(Y), in nats
+
+
+def test_every_bit_plays_the_same_role_and_the_count_of_ones_nearly_decides_y():
     task = load_tishby_task()
-    for j in range(12):
-        agree = np.mean(task.X[:, j] == task.y)
-        assert 0.3 < agree < 0.7
+    agree = [int(np.sum(task.X[:, j] == task.y)) for j in range(12)]
+    assert agree == [2490] * 12  # no single bit decides y
+    ones = task.X.sum(axis=1)
+    assert task.y[ones <= 4].max() == 0
+    assert task.y[ones >= 8].min() == 1
+    mixed = [task.y[ones == k].mean() for k in (5, 6, 7)]
+    np.testing.assert_allclose(mixed, [60 / 792, 532 / 924, 732 / 792])
 
 
 def test_round_trip_of_a_file_in_the_same_format(tmp_path):
