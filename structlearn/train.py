@@ -436,6 +436,7 @@ class _Trainer:
         self.history: list[dict[str, float]] = []
         self.epoch = 0
         self.snapshot: dict[str, Any] | None = None
+        self.saved_epoch: int | None = None  # epoch of the checkpoint on disk
         self._build_optimisation()
         self._build_writer(reducers)
         step = _Step(self.model, self.objective)
@@ -540,13 +541,14 @@ class _Trainer:
 
     def write_checkpoint(self) -> None:
         """Flush records up to the snapshot's epoch, write the checkpoint, then the index."""
-        if self.snapshot is None:
+        if self.snapshot is None or self.snapshot["epoch"] == self.saved_epoch:
             return
         self.writer.discard_after(self.snapshot["epoch"])
         self.writer.flush()
         payload = dict(self.snapshot, recording_parts=list(self.writer.parts))
         save_checkpoint(self.out_dir / "checkpoint.pt", payload)
         self.writer.write_index()
+        self.saved_epoch = self.snapshot["epoch"]
 
     def restore(self, payload: Mapping[str, Any]) -> None:
         """Continue from a verified, compatible checkpoint payload."""
@@ -565,7 +567,7 @@ class _Trainer:
         self.optimizer.load_state_dict(payload["optimizer"])
         if self.scheduler is not None:
             self.scheduler.load_state_dict(payload["scheduler"])
-        self.epoch = int(payload["epoch"])
+        self.epoch = self.saved_epoch = int(payload["epoch"])
         self.history = [dict(r) for r in payload["history"]]
         self.writer.parts = [dict(p) for p in payload["recording_parts"]]
 

@@ -93,7 +93,7 @@ def test_seeded_construction_and_init_bounds():
         assert torch.equal(la.weight, lc.weight)
         assert not torch.equal(la.weight, ld.weight)
         bound = 1 / np.sqrt(la.in_features)
-        assert float(la.weight.abs().max()) <= bound
+        assert float(la.weight.detach().abs().max()) <= bound
     # Uniform(-b, b) has variance b^2/3: check on the widest layer (120 weights) loosely.
     w = a.layers[0].weight.detach().numpy()
     assert abs(w.var() - (1 / 12) / 3) < 0.01
