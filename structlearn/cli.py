@@ -1,0 +1,119 @@
+"""Command line: ``structlearn run | list | report``.
+
+Exit status 0 on success, 2 on a user error (bad config, bad data, bad arguments) with one line on
+stderr naming what was wrong, 130 on Ctrl-C (checkpoints are kept for ``--resume``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from structlearn.config import ConfigError, load_yaml
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="structlearn",
+        description="Which information-theoretic principle makes a network learn which structure?",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the study a config file describes")
+    run.add_argument("config", help="a study config, e.g. experiments/mosaic_filters.yaml")
+    run.add_argument("--out", help="results folder (default: results/<config name>)")
+    run.add_argument("--seed", type=int, help="override the config's seed")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set data.n_samples=5000 (repeatable)",
+    )
+    run.add_argument("--preset", help="apply a named preset of the config (e.g. full)")
+    run.add_argument("--quiet", action="store_true", help="no progress bars or table")
+    run.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+
+    ls = sub.add_parser("list", help="list the studies in experiments/")
+    ls.add_argument("--dir", default="experiments", help="folder of study configs")
+    ls.add_argument("-v", "--verbose", action="store_true", help="also list every config key")
+
+    rep = sub.add_parser("report", help="re-render report.html from saved results")
+    rep.add_argument("results", help="a results folder, or a root holding several")
+    return p
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from structlearn.experiment import format_table, run_experiment
+
+    out_dir, output = run_experiment(
+        args.config,
+        out=args.out,
+        overrides=args.overrides,
+        preset=args.preset,
+        seed=args.seed,
+        quiet=args.quiet,
+        resume=args.resume,
+    )
+    if not args.quiet:
+        print(format_table(output.summary))
+        for v in output.verdicts:
+            word = {True: "held", False: "did NOT hold"}.get(v.held, "not decided")
+            print(f"[{word}] {v.claim} -- {v.measured}")
+        print(f"results: {out_dir}/ (report: {out_dir}/report.html)")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from structlearn.config import describe_schema
+    from structlearn.experiment import COMMON_SCHEMA
+    from structlearn.studies import get_study
+
+    folder = Path(args.dir)
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise ConfigError(f"--dir: no *.yaml study configs in {folder}")
+    for f in files:
+        raw = load_yaml(f)
+        presets = ", ".join(raw.get("presets", {}) or {}) or "-"
+        print(f"{f.stem:24s} {raw.get('description', '')}  [presets: {presets}]")
+        if args.verbose:
+            schema = {**COMMON_SCHEMA, **get_study(raw["study"]).schema}
+            for key, expected, default in describe_schema(schema):
+                print(f"    {key} = {default!r}    ({expected})")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from structlearn.report import find_results, render_index, render_report
+
+    root = Path(args.results)
+    if not root.is_dir():
+        raise ValueError(f"results: {root} is not a folder")
+    if (root / "metrics.json").is_file():
+        print(render_report(root))
+        return 0
+    for d in find_results(root):
+        render_report(d)
+    print(render_index(root))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    commands = {"run": _cmd_run, "list": _cmd_list, "report": _cmd_report}
+    try:
+        return commands[args.command](args)
+    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        print(f"structlearn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("structlearn: interrupted; rerun with --resume to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Study configs: plain data, a declarative schema, dotted overrides, and errors that name the key.
+
+A config is a nested dict read from YAML. Each study declares its schema as nested dicts whose leaves
+are :class:`Field` objects; :func:`resolve_config` merges defaults, the file, an optional preset and
+``key=value`` overrides, and checks every key against the schema before any work starts: an unknown
+key, a wrong type or an out-of-range value raises :class:`ConfigError` with one line naming the
+dotted key, what was expected and what came (the CLI turns it into exit status 2).
+
+Example
+-------
+>>> schema = {"seed": Field(int, 0, low=0), "data": {"n": Field(int, 10, low=1)}}
+>>> resolve_config(schema, {"data": {"n": 5}}, overrides=["seed=3"])
+{'seed': 3, 'data': {'n': 5}}
+>>> resolve_config(schema, {"data": {"m": 5}})
+Traceback (most recent call last):
+...
+structlearn.config.ConfigError: data.m: unknown key; expected one of: data.n
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config key is unknown, has the wrong type, or is out of range."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One config leaf.
+
+    Parameters
+    ----------
+    type : expected type: int, float, bool, str, list, dict, or a tuple of them; float accepts ints.
+    default : value used when the key is absent.
+    low, high : inclusive bounds for numbers (or for list lengths when ``type`` is list).
+    choices : allowed values.
+    item : type of list items (checked when given).
+    length : required list length.
+    nullable : whether ``None`` (YAML ``null``) is allowed.
+    doc : one line shown by ``structlearn list`` and in errors.
+    """
+
+    type: type | tuple[type, ...]
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: Sequence[Any] | None = None
+    item: type | tuple[type, ...] | None = None
+    length: int | None = None
+    nullable: bool = False
+    doc: str = ""
+
+    def describe(self) -> str:
+        types = self.type if isinstance(self.type, tuple) else (self.type,)
+        out = " or ".join(t.__name__ for t in types)
+        if self.item is not None:
+            items = self.item if isinstance(self.item, tuple) else (self.item,)
+            out += " of " + "/".join(t.__name__ for t in items)
+        if self.length is not None:
+            out += f" of length {self.length}"
+        if self.choices is not None:
+            out = "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.low is not None:
+            out += f" >= {self.low}"
+        if self.high is not None:
+            out += f" <= {self.high}"
+        if self.nullable:
+            out += " or null"
+        return out
+
+
+Schema = Mapping[str, "Field | Schema"]
+
+
+def _type_ok(value: Any, types: type | tuple[type, ...]) -> bool:
+    types = types if isinstance(types, tuple) else (types,)
+    for t in types:
+        if t is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+        if t is int and isinstance(value, bool):
+            continue
+        if isinstance(value, t):
+            return True
+    return False
+
+
+def _check_leaf(key: str, field: Field, value: Any) -> Any:
+    def fail(why: str = "") -> ConfigError:
+        return ConfigError(f"{key}: expected {field.describe()}, got {value!r}{why}")
+
+    if value is None:
+        if field.nullable:
+            return None
+        raise fail()
+    if isinstance(value, tuple):
+        value = list(value)
+    if not _type_ok(value, field.type):
+        raise fail()
+    if field.choices is not None and value not in field.choices:
+        raise fail()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise fail()
+    if isinstance(value, list):
+        if field.length is not None and len(value) != field.length:
+            raise fail()
+        if field.item is not None and not all(_type_ok(v, field.item) for v in value):
+            raise fail()
+        numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        numbers = [value]
+    else:
+        numbers = []
+    for v in numbers:
+        if (field.low is not None and v < field.low) or (field.high is not None and v > field.high):
+            raise fail()
+    if field.type is float and isinstance(value, int):
+        value = float(value)
+    return value
+
+
+def _leaves(schema: Schema, prefix: str = "") -> list[str]:
+    out = []
+    for k, v in schema.items():
+        key = f"{prefix}{k}"
+        out.extend(_leaves(v, key + ".") if isinstance(v, Mapping) else [key])
+    return out
+
+
+def defaults(schema: Schema) -> dict[str, Any]:
+    """The config made of every field's default."""
+    return {
+        k: defaults(v) if isinstance(v, Mapping) else copy.deepcopy(v.default)
+        for k, v in schema.items()
+    }
+
+
+def validate(schema: Schema, config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Check ``config`` against ``schema`` (missing keys take defaults) and return the result."""
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {config!r}")
+    for k in config:
+        if k not in schema:
+            sub = {kk: schema[kk] for kk in schema}
+            valid = ", ".join(
+                f"{prefix}{x}" if not isinstance(sub[x], Mapping) else f"{prefix}{x}.*" for x in sub
+            )
+            raise ConfigError(f"{prefix}{k}: unknown key; expected one of: {valid}")
+    out: dict[str, Any] = {}
+    for k, spec in schema.items():
+        key = f"{prefix}{k}"
+        if isinstance(spec, Mapping):
+            out[k] = validate(spec, config.get(k, {}) or {}, key + ".")
+        else:
+            out[k] = (
+                _check_leaf(key, spec, config[k]) if k in config else copy.deepcopy(spec.default)
+            )
+    return out
+
+
+def set_dotted(config: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``config["a"]["b"] = value`` for ``key = "a.b"`` (creating inner dicts)."""
+    parts = key.split(".")
+    node = config
+    for p in parts[:-1]:
+        nxt = node.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"{key}: {p} is a value, not a section; cannot set a key inside it")
+        node = nxt
+    node[parts[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key=value`` (value read as YAML: ``n=5`` -> 5, ``grid=[2,2]`` -> [2, 2])."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. data.n_samples=5000")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"--set {text!r}: empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"{key}: could not parse value {raw!r} ({exc.__class__.__name__})"
+        ) from None
+    return key, value
+
+
+def resolve_config(
+    schema: Schema,
+    config: Mapping[str, Any] | None,
+    *,
+    overrides: Sequence[str] = (),
+    preset: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Merge ``config``, then a ``preset`` (dotted key -> value), then ``overrides`` and validate.
+
+    The schema's unknown-key check runs on the merged result, so a misspelt override fails as loudly
+    as a misspelt file key.
+    """
+    merged = copy.deepcopy(dict(config or {}))
+    for key, value in (preset or {}).items():
+        set_dotted(merged, key, value)
+    for text in overrides:
+        set_dotted(merged, *parse_override(text))
+    return validate(schema, merged)
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping; a file that does not parse or is not a mapping raises ConfigError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}"
+        )
+    return data
+
+
+def describe_schema(schema: Schema) -> list[tuple[str, str, Any]]:
+    """Rows (dotted key, expected, default) for documentation and ``structlearn list -v``."""
+    rows = []
+    for key in _leaves(schema):
+        node: Any = schema
+        for p in key.split("."):
+            node = node[p]
+        rows.append((key, node.describe() + (f"  -- {node.doc}" if node.doc else ""), node.default))
+    return rows

@@ -1,0 +1,152 @@
+"""Self-contained HTML reports, rendered from a saved results folder alone.
+
+``render_report(results_dir)`` reads ``config.json``, ``metrics.json``, ``run.json`` and
+``figures/*.png`` and writes ``report.html`` with the figures embedded (base64), the summary table,
+the verdict table, the config and the versions. ``render_index(root)`` writes ``index.html`` linking
+every results folder under ``root``. Nothing is recomputed: a report can be re-rendered anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from structlearn.utils.io import atomic_write_text, read_json
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{margin-bottom:.2em} .sub{color:#666;margin-top:0}
+table{border-collapse:collapse;margin:1em 0;font-size:.92em}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f3f3f3} td.num{text-align:right;font-variant-numeric:tabular-nums}
+.held{background:#e3f4e1} .failed{background:#fbe3e1} .undecided{background:#f6f1dc}
+figure{margin:1.2em 0} figure img{max-width:100%;height:auto;border:1px solid #ddd}
+figcaption{color:#555;font-size:.9em} pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}
+"""
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return html.escape(str(v))
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>(none)</p>"
+    keys = list(rows[0])
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
+    body = []
+    for r in rows:
+        cells = []
+        for k in keys:
+            v = r.get(k, "")
+            cls = ' class="num"' if isinstance(v, int | float) and not isinstance(v, bool) else ""
+            cells.append(f"<td{cls}>{_fmt(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _verdicts(verdicts: list[dict[str, Any]]) -> str:
+    if not verdicts:
+        return "<p>(this study states no claims)</p>"
+    rows = []
+    for v in verdicts:
+        held = v.get("held")
+        cls, word = {True: ("held", "held"), False: ("failed", "did not hold")}.get(
+            held, ("undecided", "not decided")
+        )
+        rows.append(
+            f'<tr class="{cls}"><td>{html.escape(v["claim"])}</td>'
+            f"<td>{html.escape(v['measured'])}</td><td>{word}</td></tr>"
+        )
+    return (
+        "<table><thead><tr><th>claim</th><th>measured</th><th>verdict</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _figures(results_dir: Path, captions: dict[str, str]) -> str:
+    parts = []
+    for png in sorted((results_dir / "figures").glob("*.png")):
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        cap = html.escape(captions.get(png.stem, png.stem))
+        parts.append(
+            f'<figure id="fig-{html.escape(png.stem)}"><img alt="{cap}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{cap}</figcaption></figure>'
+        )
+    return "\n".join(parts) or "<p>(no figures)</p>"
+
+
+def render_report(results_dir: str | Path) -> Path:
+    """Write ``results_dir/report.html`` from the files saved there; returns its path."""
+    results_dir = Path(results_dir)
+    for name in ("config.json", "metrics.json"):
+        if not (results_dir / name).is_file():
+            raise ValueError(f"results_dir: {results_dir} has no {name}; is it a results folder?")
+    config = read_json(results_dir / "config.json")
+    metrics = read_json(results_dir / "metrics.json")
+    run = read_json(results_dir / "run.json") if (results_dir / "run.json").is_file() else {}
+    title = html.escape(config.get("study", results_dir.name))
+    wall = run.get("wall_time_s")
+    sub = [f"seed {config.get('seed')}", f"preset {config.get('preset', 'default')}"]
+    if wall is not None:
+        sub.append(f"wall time {wall:.1f} s")
+    links = " · ".join(
+        f'<a href="{n}">{n}</a>'
+        for n in ("metrics.json", "config.json", "run.json", "summary.csv")
+        if (results_dir / n).is_file()
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>structlearn: {title}</title>
+<style>{_CSS}</style></head><body>
+<h1>{title}</h1>
+<p class="sub">{html.escape(config.get("description", ""))}<br>{" · ".join(sub)}</p>
+<h2>Summary</h2>{_table(metrics.get("summary", []))}
+<h2>Claims and what was measured</h2>{_verdicts(metrics.get("verdicts", []))}
+<h2>Figures</h2>{_figures(results_dir, metrics.get("captions", {}))}
+<h2>Data</h2><p>{links}</p>
+<h2>Config</h2><pre>{html.escape(json.dumps(config, indent=2))}</pre>
+<h2>Versions</h2><pre>{html.escape(json.dumps(run.get("versions", {}), indent=2))}</pre>
+<p class="sub">Information is in nats unless a label says bits.</p>
+</body></html>
+"""
+    return atomic_write_text(results_dir / "report.html", page)
+
+
+def find_results(root: str | Path) -> list[Path]:
+    """Results folders (those holding metrics.json) at or below ``root``, sorted."""
+    root = Path(root)
+    return sorted(p.parent for p in root.rglob("metrics.json") if not p.parent.name.startswith("."))
+
+
+def render_index(root: str | Path) -> Path:
+    """Write ``root/index.html`` linking every results folder below it with its verdicts."""
+    root = Path(root)
+    rows = []
+    for d in find_results(root):
+        metrics = read_json(d / "metrics.json")
+        config = read_json(d / "config.json")
+        verdicts = metrics.get("verdicts", [])
+        held = sum(v.get("held") is True for v in verdicts)
+        failed = sum(v.get("held") is False for v in verdicts)
+        rel = d.relative_to(root).as_posix()
+        rows.append(
+            f'<tr><td><a href="{rel}/report.html">{html.escape(rel)}</a></td>'
+            f"<td>{html.escape(config.get('study', ''))}</td>"
+            f'<td class="num">{held}</td><td class="num">{failed}</td>'
+            f'<td class="num">{len(verdicts) - held - failed}</td></tr>'
+        )
+    if not rows:
+        raise ValueError(f"root: no results folders (with metrics.json) under {root}")
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>structlearn results</title>
+<style>{_CSS}</style></head><body><h1>structlearn results</h1>
+<table><thead><tr><th>results</th><th>study</th><th>claims held</th><th>did not hold</th>
+<th>not decided</th></tr></thead><tbody>{"".join(rows)}</tbody></table></body></html>
+"""
+    return atomic_write_text(root / "index.html", page)
