@@ -1,0 +1,340 @@
+r"""ReduNet: a network written down, layer by layer, from the gradient of the rate reduction ΔR.
+
+Implements Chan, Yu, You, Qi, Wright & Ma (2022), "ReduNet: a white-box deep network from the
+principle of maximizing rate reduction", JMLR 23(114): the vector ReduNet (:class:`ReduNet`) and the
+shift-invariant ReduNet for multichannel 1-D signals (:class:`ShiftInvariantReduNet1D`), whose
+operators are circulant and therefore applied per frequency after an FFT.
+
+Each layer is one projected gradient-ascent step on ΔR of the current training features (see
+:mod:`structlearn.models.blocks` for the derivation),
+
+.. math::
+
+    z \leftarrow P_S\Big(z + \eta\big(Ez - \textstyle\sum_j \gamma_j\hat\pi_j(z)C^jz\big)\Big),\qquad
+    \hat\pi_j(z) = \mathrm{softmax}_j(-\lambda\|C^jz\|),
+
+with E and :math:`C^j` computed once from the training features and labels and then frozen. As in
+the published code, training samples also pass with the *estimated* membership
+:math:`\hat\pi`, so ``transform(X_train)`` reproduces the training features exactly.
+
+**ε.** ``eps`` is :math:`\varepsilon` itself (the paper's equations). The published code passes
+:math:`\varepsilon^2` under the name ``eps``: its ``eps=0.1`` is ``eps=0.1**0.5`` here.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+
+from structlearn.models.blocks import (
+    check_class_labels,
+    check_features,
+    check_fitted_features,
+    circular_lift,
+    fourier_delta_R,
+    fourier_layer,
+    fourier_operators,
+    redunet_layer,
+    redunet_operators,
+    rfft_weights,
+    sphere,
+)
+from structlearn.objectives.coding_rate import rate_reduction
+from structlearn.utils.validation import (
+    check_option,
+    check_random_state,
+    check_scalar,
+)
+
+__all__ = ["ReduNet", "ShiftInvariantReduNet1D"]
+
+
+def _check_redunet_params(est: BaseEstimator) -> None:
+    check_scalar(est.n_layers, "n_layers", kind=numbers.Integral, low=1)
+    check_scalar(est.eta, "eta", low=0, low_inclusive=False)
+    check_scalar(est.eps, "eps", low=0, low_inclusive=False)
+    check_scalar(est.lmbda, "lmbda", low=0)
+
+
+def _delta_R_nats(Z: np.ndarray, codes: np.ndarray, n_classes: int, eps: float) -> float:
+    """ΔR (nats) of features (n_samples, n_features) via :func:`rate_reduction` in float64."""
+    out = rate_reduction(torch.from_numpy(Z), torch.from_numpy(codes), eps, n_classes=n_classes)
+    return float(out.deltaR)
+
+
+class _ReduNetBase(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """Shared plumbing: tags and the documented exceptions to scikit-learn's common checks."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    def _expected_failed_checks(self) -> dict[str, str]:
+        """scikit-learn common checks that cannot apply, with the reason (see the tests)."""
+        return {
+            "check_classifiers_train": (
+                "ReduNet projects every sample onto the unit sphere (P_S), keeping only its "
+                "direction; the check's 2-D blobs centred at the origin are told apart partly by "
+                "their norm, which no ReduNet can see (the paper's setting is d >> 1)"
+            ),
+        }
+
+
+class ReduNet(_ReduNetBase):
+    r"""Vector ReduNet (Chan et al. 2022): layers computed in closed form from ΔR, no backprop.
+
+    Parameters
+    ----------
+    n_layers : int >= 1
+        Number of layers (gradient steps on ΔR).
+    eta : float > 0
+        Step size η.
+    eps : float > 0
+        Distortion ε of the coding rate (ε itself, not the published code's ε²).
+    lmbda : float >= 0
+        Sharpness λ of the estimated membership :math:`\hat\pi_j(z)=\mathrm{softmax}(-\lambda\|C^jz\|)`.
+    n_components : int >= 1 or None
+        Dimension of each class's subspace for the nearest-subspace classifier of :meth:`predict`
+        (default ``max(1, n_features // n_classes)``, capped by the class size).
+    random_state : None
+        Not used (the vector ReduNet is deterministic); accepted so that every layer-wise learner
+        takes the same arguments in sweeps.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    E_ : ndarray of shape (n_layers, n_features, n_features), each layer's expansion operator
+    C_ : ndarray of shape (n_layers, n_classes, n_features, n_features), compression operators
+    gamma_ : ndarray of shape (n_classes,), class proportions :math:`m_j/m`
+    delta_R_ : ndarray of shape (n_layers + 1,)
+        ΔR (nats, with the true labels) of the training features: entry 0 on the input projected
+        onto the sphere, entry l after layer l.
+    train_membership_accuracy_ : ndarray of shape (n_layers,)
+        How often layer l's estimated membership :math:`\arg\max_j\hat\pi_j` is the true class.
+    subspaces_ : ndarray of shape (n_classes, n_features, n_components)
+        Orthonormal bases of each class's principal subspace of the output features.
+    n_features_in_ : int
+
+    Notes
+    -----
+    :meth:`predict` is nearest subspace on the output features, the classifier used with ReduNet's
+    and MCR²'s features: class :math:`\arg\min_j \|z - U_jU_j^\top z\|` with :math:`U_j` the top
+    right singular vectors of class j's output training features (uncentred).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 20)
+    >>> X = np.where(y[:, None] == 0, [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+    >>> X = X + 0.2 * rng.standard_normal((40, 3))
+    >>> net = ReduNet(n_layers=3).fit(X, y)
+    >>> bool(np.all(np.diff(net.delta_R_) > 0)), net.score(X, y)
+    (True, 1.0)
+    """
+
+    def __init__(
+        self,
+        n_layers: int = 10,
+        eta: float = 0.5,
+        eps: float = 0.5,
+        lmbda: float = 500.0,
+        n_components: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.n_layers = n_layers
+        self.eta = eta
+        self.eps = eps
+        self.lmbda = lmbda
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> ReduNet:
+        """Build the layers from training features X (n_samples, n_features) and labels y."""
+        _check_redunet_params(self)
+        if self.n_components is not None:
+            check_scalar(self.n_components, "n_components", kind=numbers.Integral, low=1)
+        X = check_features(X)
+        self.classes_, codes = check_class_labels(y, X.shape[0])
+        k = self.classes_.size
+        Z = sphere(X)
+        E, C, delta_R, hits = [], [], [_delta_R_nats(Z, codes, k, self.eps)], []
+        for _ in range(self.n_layers):
+            E_l, C_l, self.gamma_ = redunet_operators(Z, codes, k, self.eps)
+            Z, pi = redunet_layer(Z, E_l, C_l, self.gamma_, self.eta, self.lmbda)
+            E.append(E_l)
+            C.append(C_l)
+            delta_R.append(_delta_R_nats(Z, codes, k, self.eps))
+            hits.append(np.mean(pi.argmax(axis=1) == codes))
+        self.E_, self.C_ = np.stack(E), np.stack(C)
+        self.delta_R_ = np.array(delta_R)
+        self.train_membership_accuracy_ = np.array(hits)
+        self.subspaces_ = self._class_subspaces(Z, codes, k)
+        self.n_features_in_ = X.shape[1]
+        self.input_shape_ = X.shape[1:]
+        return self
+
+    def _class_subspaces(self, Z: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+        d = Z.shape[1]
+        r = self.n_components if self.n_components is not None else max(1, d // k)
+        r = min(r, d, int(np.bincount(codes).min()))
+        bases = np.empty((k, d, r))
+        for j in range(k):
+            _, _, Vt = np.linalg.svd(Z[codes == j], full_matrices=False)
+            bases[j] = Vt[:r].T
+        return bases
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Pass X (n_samples, n_features) through every layer; returns (n_samples, n_features)."""
+        return self.transform_all(X)[-1]
+
+    def transform_all(self, X: np.ndarray) -> list[np.ndarray]:
+        """The input on the sphere, then every layer's output: ``n_layers + 1`` arrays."""
+        Z = sphere(check_fitted_features(self, X))
+        out = [Z]
+        for E_l, C_l in zip(self.E_, self.C_):
+            Z, _ = redunet_layer(Z, E_l, C_l, self.gamma_, self.eta, self.lmbda)
+            out.append(Z)
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Nearest-subspace class of each sample of X (n_samples, n_features)."""
+        Z = self.transform(X)
+        proj = np.einsum("nd,jdr->jnr", Z, self.subspaces_)
+        residual = np.sum(Z**2, axis=1)[None] - np.sum(proj**2, axis=2)  # (k, n)
+        return self.classes_[np.argmin(residual, axis=0)]
+
+
+class ShiftInvariantReduNet1D(_ReduNetBase):
+    r"""Shift-invariant ReduNet for multichannel 1-D signals (Chan et al. 2022, Section 4).
+
+    The input is lifted by fixed random circular filters (``lift_channels`` Gaussian kernels of
+    length ``kernel_size``, an optional ReLU), projected onto the unit sphere of
+    :math:`\mathbb{R}^{C\times T}`, and passed through layers whose E and :math:`C^j` are circulant:
+    after an FFT each is one small ``(C, C)`` matrix per frequency (:func:`~structlearn.models.
+    blocks.fourier_operators`). Every stage commutes with circular shifts of the input.
+
+    Parameters
+    ----------
+    n_layers : int >= 1
+    eta : float > 0, step size η
+    eps : float > 0, distortion ε (not ε²)
+    lmbda : float >= 0, sharpness λ of the estimated membership
+    lift_channels : int >= 1 or None
+        Channels after the random lifting; None skips lifting (the input channels are used).
+    kernel_size : int >= 1, length of the random lifting filters
+    lift_activation : {"relu", "identity"}
+    random_state : int, Generator or None, seeds the lifting filters
+
+    Input ``X`` has shape (n_samples, n_channels, length), or (n_samples, length) for one channel.
+
+    Attributes
+    ----------
+    kernels_ : ndarray of shape (lift_channels, n_channels, kernel_size)
+    E_ : complex ndarray of shape (n_layers, length // 2 + 1, C, C), per-frequency expansion blocks
+    C_ : complex ndarray of shape (n_layers, n_classes, length // 2 + 1, C, C)
+    delta_R_ : ndarray of shape (n_layers + 1,), ΔR (nats) of all circular shifts of the training
+        features, after lifting (entry 0) and after each layer
+    classes_, gamma_, n_features_in_ : as in :class:`ReduNet`
+
+    Notes
+    -----
+    :meth:`predict` returns :math:`\arg\min_j\|C^j_{\mathrm{out}} \circledast z\|`, the membership the
+    next layer would estimate, with :math:`C^j_{\mathrm{out}}` computed from the output training
+    features. It is invariant to circular shifts (nearest subspace on the flattened signal is not).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((30, 2, 8)), np.repeat([0, 1, 2], 10)
+    >>> net = ShiftInvariantReduNet1D(n_layers=2, lift_channels=4, random_state=0).fit(X, y)
+    >>> shifted = net.transform(np.roll(X, 3, axis=-1))
+    >>> bool(np.allclose(shifted, np.roll(net.transform(X), 3, axis=-1)))
+    True
+    """
+
+    def __init__(
+        self,
+        n_layers: int = 5,
+        eta: float = 0.5,
+        eps: float = 0.5,
+        lmbda: float = 500.0,
+        lift_channels: int | None = 16,
+        kernel_size: int = 5,
+        lift_activation: str = "relu",
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.n_layers = n_layers
+        self.eta = eta
+        self.eps = eps
+        self.lmbda = lmbda
+        self.lift_channels = lift_channels
+        self.kernel_size = kernel_size
+        self.lift_activation = lift_activation
+        self.random_state = random_state
+
+    @staticmethod
+    def _as_signals(X: np.ndarray) -> np.ndarray:
+        return X[:, None, :] if X.ndim == 2 else X
+
+    def _lift(self, X: np.ndarray) -> np.ndarray:
+        X = self._as_signals(X)
+        if self.kernels_ is not None:
+            X = circular_lift(X, self.kernels_)
+            if self.lift_activation == "relu":
+                X = np.maximum(X, 0.0)
+        return sphere(X, axes=(1, 2))
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> ShiftInvariantReduNet1D:
+        """Lift, then build the layers from signals X and labels y (n_samples,)."""
+        _check_redunet_params(self)
+        check_scalar(self.kernel_size, "kernel_size", kind=numbers.Integral, low=1)
+        if self.lift_channels is not None:
+            check_scalar(self.lift_channels, "lift_channels", kind=numbers.Integral, low=1)
+        check_option(self.lift_activation, "lift_activation", ["relu", "identity"])
+        X = check_features(X, ndim=(2, 3))
+        self.classes_, codes = check_class_labels(y, X.shape[0])
+        k = self.classes_.size
+        rng = check_random_state(self.random_state)
+        self.kernels_ = None
+        if self.lift_channels is not None:
+            shape = (self.lift_channels, self._as_signals(X).shape[1], self.kernel_size)
+            self.kernels_ = rng.standard_normal(shape)
+        Z = self._lift(X)
+        E, C, delta_R = [], [], [fourier_delta_R(Z, codes, k, self.eps)]
+        for _ in range(self.n_layers):
+            E_l, C_l, self.gamma_ = fourier_operators(Z, codes, k, self.eps)
+            Z, _ = fourier_layer(Z, E_l, C_l, self.gamma_, self.eta, self.lmbda)
+            E.append(E_l)
+            C.append(C_l)
+            delta_R.append(fourier_delta_R(Z, codes, k, self.eps))
+        self.E_, self.C_ = np.stack(E), np.stack(C)
+        self.delta_R_ = np.array(delta_R)
+        _, self.output_compression_, _ = fourier_operators(Z, codes, k, self.eps)
+        self.n_features_in_ = int(np.prod(X.shape[1:]))
+        self.input_shape_ = X.shape[1:]
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Signals X → output features of shape (n_samples, C, length)."""
+        return self.transform_all(X)[-1]
+
+    def transform_all(self, X: np.ndarray) -> list[np.ndarray]:
+        """The lifted input on the sphere, then every layer's output: ``n_layers + 1`` arrays."""
+        Z = self._lift(check_fitted_features(self, X, ndim=(2, 3)))
+        out = [Z]
+        for E_l, C_l in zip(self.E_, self.C_):
+            Z, _ = fourier_layer(Z, E_l, C_l, self.gamma_, self.eta, self.lmbda)
+            out.append(Z)
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        r"""Class j minimising :math:`\|C^j_{\mathrm{out}} \circledast z\|` (see Notes)."""
+        Z = self.transform(X)
+        V = np.fft.rfft(Z, axis=-1, norm="ortho")
+        CV = np.einsum("jfcd,ndf->jncf", self.output_compression_, V, optimize=True)
+        energy = ((np.abs(CV) ** 2) @ rfft_weights(Z.shape[-1])).sum(axis=2)  # (k, n)
+        return self.classes_[np.argmin(energy, axis=0)]
