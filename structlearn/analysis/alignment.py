@@ -187,8 +187,9 @@ class StreamingCorrelation:
                     f"other: tracks {other._c.shape} teacher x student units, this one "  # type: ignore[union-attr]
                     f"{self._c.shape}"
                 )
-            self._merge(other.n_samples, other._mean_t, other._mean_s, other._m2_t, other._m2_s,
-                        other._c)  # fmt: skip
+            self._merge(
+                other.n_samples, other._mean_t, other._mean_s, other._m2_t, other._m2_s, other._c
+            )
         return self
 
     def _merge(self, nb: int, mt: Any, ms: Any, m2t: Any, m2s: Any, c: Any) -> None:
@@ -409,8 +410,13 @@ class PruningCurve(AnalysisResult):
         k = self.n_removed
         ax.plot(k, self.loss_by_norm, "o-", ms=3, label="smallest fan-out norm first")
         ax.plot(k, self.loss_random_mean, "s-", ms=3, color="0.4", label="random order")
-        ax.fill_between(k, self.loss_random_mean - self.loss_random_sd,
-                        self.loss_random_mean + self.loss_random_sd, color="0.4", alpha=0.2)  # fmt: skip
+        ax.fill_between(
+            k,
+            self.loss_random_mean - self.loss_random_sd,
+            self.loss_random_mean + self.loss_random_sd,
+            color="0.4",
+            alpha=0.2,
+        )
         if self.loss_by_corr is not None:
             ax.plot(k, self.loss_by_corr, "^-", ms=3, label="least correlated first")
         ax.set_xlabel(f"student units removed (of {self.n_units})")
