@@ -1,1 +1,28 @@
-"""structlearn.objectives"""
+"""Objectives: every principle behind one interface, ``loss = objective(features, targets)``.
+
+``loss.total`` is what the optimiser minimises; ``loss.parts`` are named floats (information in
+nats) for logging. Pure functions do the math; the modules hold hyperparameters.
+"""
+
+from structlearn.objectives.base import Features, Loss, Objective
+from structlearn.objectives.coding_rate import (
+    MaximalCodingRateReduction,
+    RateReduction,
+    coding_rate,
+    compressed_coding_rate,
+    rate_reduction,
+)
+from structlearn.objectives.supervised import CrossEntropy, cross_entropy
+
+__all__ = [
+    "CrossEntropy",
+    "Features",
+    "Loss",
+    "MaximalCodingRateReduction",
+    "Objective",
+    "RateReduction",
+    "coding_rate",
+    "compressed_coding_rate",
+    "cross_entropy",
+    "rate_reduction",
+]
