@@ -110,9 +110,9 @@ def test_empty_class_contributes_nothing():
     Zt, yt = torch.tensor(Z, requires_grad=True), torch.tensor(labels)
     with_empty = rate_reduction(Zt, yt, 0.5, n_classes=7)  # classes 3..6 have no sample
     without = rate_reduction(Zt, yt, 0.5, n_classes=3)
-    assert float(with_empty.Rc) == pytest.approx(float(without.Rc), rel=1e-12)
+    assert with_empty.Rc.item() == pytest.approx(without.Rc.item(), rel=1e-12)
     P = torch.tensor(np.hstack([one_hot(labels, 3), np.zeros((20, 2))]))  # empty soft columns
-    assert float(compressed_coding_rate(Zt, P, 0.5)) == pytest.approx(float(without.Rc), rel=1e-12)
+    assert compressed_coding_rate(Zt, P, 0.5).item() == pytest.approx(without.Rc.item(), rel=1e-12)
     with_empty.deltaR.backward()
     assert torch.isfinite(Zt.grad).all()
 

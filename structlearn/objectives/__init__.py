@@ -12,11 +12,19 @@ from structlearn.objectives.coding_rate import (
     compressed_coding_rate,
     rate_reduction,
 )
+from structlearn.objectives.infomax import (
+    GaussianInfoMax,
+    InfoMaxICA,
+    gaussian_entropy,
+    infomax_ica_objective,
+)
 from structlearn.objectives.supervised import CrossEntropy, cross_entropy
 
 __all__ = [
     "CrossEntropy",
     "Features",
+    "GaussianInfoMax",
+    "InfoMaxICA",
     "Loss",
     "MaximalCodingRateReduction",
     "Objective",
@@ -24,5 +32,7 @@ __all__ = [
     "coding_rate",
     "compressed_coding_rate",
     "cross_entropy",
+    "gaussian_entropy",
+    "infomax_ica_objective",
     "rate_reduction",
 ]

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from structlearn.objectives._linalg import logdet_spd
 from structlearn.objectives.base import Features, Loss, Objective
 from structlearn.objectives.distributed import gather_features, gather_targets
 from structlearn.utils.validation import check_labels, check_scalar, check_tensor
@@ -130,31 +131,6 @@ def _check_common(Z: torch.Tensor, eps: float, normalize: bool) -> torch.Tensor:
 # --------------------------------------------------------------------------- the math
 
 
-class _LogdetSPD(torch.autograd.Function):
-    """``log det A`` of a batch of SPD matrices (float64) by Cholesky; gradient ``A⁻¹`` (one
-    Cholesky inverse, cheaper than differentiating through the factorisation). Twice
-    differentiable."""
-
-    @staticmethod
-    def forward(ctx, A: torch.Tensor) -> torch.Tensor:
-        L, info = torch.linalg.cholesky_ex(A)
-        if bool((info > 0).any()):  # only for absurdly scaled input: shift by a tiny ridge
-            ridge = 1e-12 * A.diagonal(dim1=-2, dim2=-1).amax(-1)
-            A = A + ridge[..., None, None] * torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
-            L = torch.linalg.cholesky(A)
-        ctx.save_for_backward(A, L)
-        return 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        A, L = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: stay on the autograd tape
-            inv = torch.cholesky_inverse(torch.linalg.cholesky(A))
-        else:
-            inv = torch.cholesky_inverse(L)
-        return grad.to(inv.dtype)[..., None, None] * inv
-
-
 def _logdet_identity_plus(gram: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """``log det(I + scale * gram)`` for PSD Grams ``(..., n, n)``, factorised in float64.
 
@@ -163,7 +139,7 @@ def _logdet_identity_plus(gram: torch.Tensor, scale: torch.Tensor) -> torch.Tens
     """
     A = gram.double() * scale.double()[..., None, None]
     A = A + torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
-    return _LogdetSPD.apply(A)
+    return logdet_spd(A)
 
 
 def _gram(Z: torch.Tensor) -> torch.Tensor:
