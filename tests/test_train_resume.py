@@ -110,8 +110,19 @@ def assert_same_run(dir_a, net_a, res_a, dir_b, net_b, res_b):
     assert (dir_a / "metrics.json").read_text() == (dir_b / "metrics.json").read_text()
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_resume_after_keyboard_interrupt_is_bitwise_equal(tmp_path, name):
+@pytest.mark.parametrize(
+    ("name", "flush_bytes", "n_parts"),
+    [
+        ("adam-step-noisy", None, 4),  # parts at the checkpoints 5, 7 (interrupt), 10, 12 (end)
+        ("sgd-momentum-cosine", None, 2),  # 7 (interrupt), 12 (end)
+        ("sgd-momentum-cosine", 1, 12),  # one per epoch, the first with epochs 0 and 1
+    ],
+)
+def test_resume_after_keyboard_interrupt_is_bitwise_equal(
+    tmp_path, monkeypatch, name, flush_bytes, n_parts
+):
+    if flush_bytes is not None:  # recordings written as a new part after every epoch
+        monkeypatch.setattr("structlearn.train.FLUSH_BYTES", flush_bytes)
     config, net_kwargs = CONFIGS[name]
     n_batches = -(-48 // config.batch_size)
     net_a, res_a = run(tmp_path / "a", config, net_kwargs)
@@ -122,6 +133,8 @@ def test_resume_after_keyboard_interrupt_is_bitwise_equal(tmp_path, name):
     assert load_recordings(tmp_path / "b").epochs.max() <= 7
     net_b, res_b = run(tmp_path / "b", config, net_kwargs, resume=True)
     assert res_b.resumed_from == 7
+    index = json.loads((tmp_path / "b" / "recordings" / "index.json").read_text())
+    assert len(index["parts"]) == n_parts
     assert_same_run(tmp_path / "a", net_a, res_a, tmp_path / "b", net_b, res_b)
 
 
