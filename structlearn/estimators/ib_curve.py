@@ -1,0 +1,372 @@
+"""The Information Bottleneck curve of a discrete joint distribution (nats).
+
+Tishby, Pereira & Bialek (1999), *The information bottleneck method* (arXiv:physics/0004057): the
+encoders :math:`p(t\\mid x)` minimising :math:`I(X;T) - \\beta I(T;Y)` satisfy the self-consistent
+equations
+
+.. math:: p(t\\mid x) = \\frac{p(t)}{Z(x,\\beta)} e^{-\\beta D_{KL}[p(y\\mid x)\\Vert p(y\\mid t)]},\\quad
+          p(t) = \\sum_x p(x)p(t\\mid x),\\quad
+          p(y\\mid t) = \\frac{1}{p(t)}\\sum_x p(y\\mid x)p(t\\mid x)p(x),
+
+iterated Blahut--Arimoto style. Over increasing :math:`\\beta` we anneal (Slonim, 2002, *The
+information bottleneck: theory and applications*, ch. 3 "deterministic annealing"): each cluster
+is split in two slightly perturbed copies, the equations are iterated to convergence, and copies
+that did not separate are merged again, so the number of active clusters follows the phase
+transitions instead of the cardinality bound ``n_t``. Inputs with identical :math:`p(y\\mid x)`
+are merged first: every optimal encoder is constant on them (averaging an encoder over them keeps
+:math:`I(T;Y)` and, by convexity, cannot raise :math:`I(X;T)`), so the curve is exact and the
+work scales with the number of distinct :math:`p(y\\mid x)`, not of inputs.
+
+Also the stochastic-label variant of Shwartz-Ziv & Tishby's 12-bit task (:func:`tishby_joint`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import numpy as np
+
+from structlearn.analysis.base import AnalysisResult, new_axes
+from structlearn.estimators._common import ConvergenceWarning
+from structlearn.estimators._tishby import tishby_score
+from structlearn.estimators.discrete import (
+    check_joint,
+    entropy_of_distribution,
+    mutual_information_of_joint,
+)
+from structlearn.utils.validation import check_array, check_random_state, check_scalar
+
+__all__ = ["IBCurve", "ib_curve", "ib_self_consistency", "tishby_joint"]
+
+_TINY = 1e-300
+_DEAD = 1e-12
+
+
+@dataclasses.dataclass
+class IBCurve(AnalysisResult):
+    """One IB curve: a point (I(X;T), I(T;Y)) in nats per value of beta (ascending)."""
+
+    betas: np.ndarray
+    I_XT: np.ndarray
+    I_TY: np.ndarray
+    n_clusters: np.ndarray
+    n_iter: np.ndarray
+    I_XY: float
+    H_X: float
+    encoders: list[np.ndarray] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; information keys end in ``_nats``; encoders are left out."""
+        return {
+            "betas": self.betas.tolist(),
+            "I_XT_nats": self.I_XT.tolist(),
+            "I_TY_nats": self.I_TY.tolist(),
+            "n_clusters": self.n_clusters.tolist(),
+            "n_iter": self.n_iter.tolist(),
+            "I_XY_nats": float(self.I_XY),
+            "H_X_nats": float(self.H_X),
+        }
+
+    def plot(self, ax: Any = None) -> Any:
+        """The curve in the information plane, with the bound I(T;Y) <= I(X;Y)."""
+        ax = new_axes(ax)
+        ax.plot(self.I_XT, self.I_TY, "-o", ms=3, label="IB curve")
+        ax.axhline(self.I_XY, ls="--", c="grey", lw=1, label="I(X;Y)")
+        ax.set_xlabel("I(X;T) [nats]")
+        ax.set_ylabel("I(T;Y) [nats]")
+        ax.legend(frameon=False)
+        return ax
+
+
+@dataclasses.dataclass
+class _Problem:
+    px: np.ndarray  # (n_groups,) p of each group of equivalent inputs
+    pyx: np.ndarray  # (n_groups, n_y) p(y|x)
+    neg_h: np.ndarray  # (n_groups,) sum_y p(y|x) log p(y|x)
+    py: np.ndarray  # (n_y,)
+    group: np.ndarray  # (n_x,) group index of each original input
+
+
+def _problem(p: np.ndarray, merge_equivalent: bool) -> _Problem:
+    px = p.sum(axis=1)
+    pyx = np.where(px[:, None] > 0, p / np.where(px > 0, px, 1.0)[:, None], 1.0 / p.shape[1])
+    if merge_equivalent:
+        _, group, inverse_counts = np.unique(
+            np.round(pyx, 12), axis=0, return_inverse=True, return_counts=True
+        )
+        group = group.reshape(-1)
+        del inverse_counts
+        pg = np.bincount(group, weights=px)
+        pyg = np.zeros((pg.size, p.shape[1]))
+        np.add.at(pyg, group, p)
+        pyg /= np.where(pg > 0, pg, 1.0)[:, None]
+        pyg[pg == 0] = 1.0 / p.shape[1]
+        px, pyx = pg, pyg
+    else:
+        group = np.arange(p.shape[0])
+    neg_h = -entropy_of_distribution(pyx, axis=1)
+    return _Problem(px, pyx, neg_h, p.sum(axis=0), group)
+
+
+def _encoder_and_free_energy(
+    prob: _Problem, pt: np.ndarray, pyt: np.ndarray, beta: float
+) -> tuple[np.ndarray, float]:
+    """IB update p(t|x) proportional to p(t) exp(-beta KL[p(y|x) || p(y|t)]), shape (n_x, n_t).
+
+    Also returns the free energy :math:`-\\sum_x p(x)\\log Z(x,\\beta)`, which equals the IB
+    Lagrangian at a fixed point (Tishby et al., 1999, eq. 29) and never increases along the
+    iteration.
+    """
+    kl = prob.neg_h[:, None] - prob.pyx @ np.log(np.maximum(pyt, _TINY)).T
+    logits = np.log(np.maximum(pt, _TINY))[None, :] - beta * kl
+    top = logits.max(axis=1, keepdims=True)
+    enc = np.exp(logits - top)
+    z = enc.sum(axis=1, keepdims=True)
+    enc /= z
+    free_energy = -float(prob.px @ (np.log(z[:, 0]) + top[:, 0]))
+    return enc, free_energy
+
+
+def _encoder(prob: _Problem, pt: np.ndarray, pyt: np.ndarray, beta: float) -> np.ndarray:
+    return _encoder_and_free_energy(prob, pt, pyt, beta)[0]
+
+
+def _marginals(prob: _Problem, enc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pt = prob.px @ enc
+    pyt = (enc * prob.px[:, None]).T @ prob.pyx / np.maximum(pt, _TINY)[:, None]
+    return pt, pyt
+
+
+def _informations(prob: _Problem, enc: np.ndarray) -> tuple[float, float]:
+    pt, pyt = _marginals(prob, enc)
+    ratio = np.where(enc > 0, enc / np.maximum(pt, _TINY)[None, :], 1.0)
+    i_xt = float(prob.px @ (enc * np.log(ratio)).sum(axis=1))
+    i_ty = float(entropy_of_distribution(prob.py) - pt @ entropy_of_distribution(pyt, axis=1))
+    return max(i_xt, 0.0), max(i_ty, 0.0)
+
+
+def _iterate(
+    prob: _Problem, pt: np.ndarray, pyt: np.ndarray, beta: float, max_iter: int, tol: float
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Fixed-point iteration until the free energy changes by less than ``tol`` nats."""
+    previous = np.inf
+    for it in range(1, max_iter + 1):
+        enc, free_energy = _encoder_and_free_energy(prob, pt, pyt, beta)
+        pt, pyt = _marginals(prob, enc)
+        if abs(previous - free_energy) < tol:
+            return pt, pyt, it, True
+        previous = free_energy
+    return pt, pyt, max_iter, False
+
+
+def _merge(pt: np.ndarray, pyt: np.ndarray, merge_tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Merge clusters with equal p(y|t) (their encoder columns are proportional) and drop dead ones."""
+    alive = pt > _DEAD
+    pt, pyt = pt[alive], pyt[alive]
+    _, idx = np.unique(np.round(pyt / merge_tol), axis=0, return_inverse=True)
+    idx = idx.reshape(-1)
+    new_pt = np.bincount(idx, weights=pt)
+    new_pyt = np.zeros((new_pt.size, pyt.shape[1]))
+    np.add.at(new_pyt, idx, pyt * pt[:, None])
+    return new_pt, new_pyt / new_pt[:, None]
+
+
+def _split(
+    pt: np.ndarray, pyt: np.ndarray, n_t: int, rng: np.random.Generator, scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split the heaviest clusters (as many as n_t allows) into two perturbed copies."""
+    n_split = min(pt.size, n_t - pt.size)
+    if n_split <= 0:
+        return pt, pyt
+    order = np.argsort(-pt, kind="stable")[:n_split]
+    noise = np.exp(scale * rng.standard_normal((n_split, pyt.shape[1])))
+    plus, minus = pyt[order] * noise, pyt[order] / noise
+    plus /= plus.sum(axis=1, keepdims=True)
+    minus /= minus.sum(axis=1, keepdims=True)
+    pt = pt.copy()
+    pt[order] *= 0.5
+    pyt = pyt.copy()
+    pyt[order] = plus
+    return np.concatenate([pt, pt[order]]), np.concatenate([pyt, minus])
+
+
+def _check_betas(betas: Any) -> np.ndarray:
+    b = check_array(betas, "betas", ndim=1)
+    if (b <= 0).any():
+        raise ValueError(f"betas: expected positive values, got minimum {b.min():.3g}")
+    return b
+
+
+def ib_curve(
+    p_xy: Any,
+    betas: Any,
+    n_t: int | None = None,
+    *,
+    annealing: bool = True,
+    random_state: int | np.random.Generator | None = 0,
+    max_iter: int = 20000,
+    tol: float = 1e-10,
+    merge_equivalent: bool = True,
+    return_encoders: bool = False,
+) -> IBCurve:
+    r"""The IB curve :math:`\{(I(X;T), I(T;Y))\}_\beta` of a discrete joint distribution (nats).
+
+    Parameters
+    ----------
+    p_xy : array-like, shape (n_x, n_y)
+        Joint distribution p(x, y): non-negative, summing to 1.
+    betas : array-like, shape (n_betas,)
+        Positive trade-off parameters; solved in ascending order (annealing warm-starts each from
+        the previous solution).
+    n_t : int or None
+        Maximum cardinality of T (default: the number of inputs).
+    annealing : bool
+        Deterministic annealing (split, iterate, merge) over ascending betas; with ``False`` each
+        beta starts from a random encoder with ``n_t`` clusters (slow for large ``n_t``).
+    random_state : int, Generator or None
+        Seeds the split perturbations / random encoders.
+    max_iter, tol : int, float
+        Fixed-point iterations per beta stop when the free energy (the IB Lagrangian at the fixed
+        point) changes by less than ``tol`` nats; a ``ConvergenceWarning`` is issued if
+        ``max_iter`` is reached.
+    merge_equivalent : bool
+        Merge inputs with identical p(y|x) first (exact; see the module docstring).
+    return_encoders : bool
+        Keep each beta's encoder p(t|x), shape (n_x, n_clusters), in ``IBCurve.encoders``.
+
+    Returns
+    -------
+    IBCurve
+        ``betas`` (ascending), ``I_XT``, ``I_TY`` (nats), ``n_clusters`` (active |T|),
+        ``n_iter``, ``I_XY`` and ``H_X`` (nats).
+
+    Examples
+    --------
+    >>> p = np.array([[0.25, 0.0], [0.0, 0.25], [0.25, 0.0], [0.0, 0.25]])   # Y a function of X
+    >>> c = ib_curve(p, [0.1, 100.0])
+    >>> c.I_TY.round(4).tolist(), round(c.I_XY, 4)
+    ([0.0, 0.6931], 0.6931)
+    """
+    p = check_joint(p_xy)
+    b = np.sort(_check_betas(betas))
+    n_x = p.shape[0]
+    n_t = n_x if n_t is None else int(check_scalar(n_t, "n_t", kind=(int, np.integer), low=1))
+    check_scalar(max_iter, "max_iter", kind=(int, np.integer), low=1)
+    check_scalar(tol, "tol", low=0.0, low_inclusive=False)
+    rng = check_random_state(random_state)
+    prob = _problem(p, merge_equivalent)
+    n_t_eff = min(n_t, prob.px.size) if merge_equivalent else n_t
+    out = {"I_XT": [], "I_TY": [], "n_clusters": [], "n_iter": [], "encoders": []}
+    pt, pyt = np.ones(1), prob.py[None, :].copy()
+    not_converged = []
+    for beta in b:
+        if annealing:
+            pt, pyt = _split(pt, pyt, n_t_eff, rng, scale=0.2)
+        else:
+            enc0 = rng.dirichlet(np.ones(n_t_eff), size=prob.px.size)
+            pt, pyt = _marginals(prob, enc0)
+        pt, pyt, n_iter, ok = _iterate(prob, pt, pyt, float(beta), max_iter, tol)
+        if not ok:
+            not_converged.append(float(beta))
+        pt, pyt = _merge(pt, pyt, merge_tol=1e-7)
+        enc = _encoder(prob, pt, pyt, float(beta))
+        i_xt, i_ty = _informations(prob, enc)
+        out["I_XT"].append(i_xt)
+        out["I_TY"].append(i_ty)
+        out["n_clusters"].append(pt.size)
+        out["n_iter"].append(n_iter)
+        if return_encoders:
+            out["encoders"].append(enc[prob.group])
+    if not_converged:
+        warnings.warn(
+            f"ib_curve: {len(not_converged)} beta value(s) reached max_iter={max_iter} before "
+            f"tol={tol} (first: beta={not_converged[0]:.4g}); points near a phase transition "
+            "converge slowly: raise max_iter, loosen tol, or use a denser beta grid",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return IBCurve(
+        betas=b,
+        I_XT=np.array(out["I_XT"]),
+        I_TY=np.array(out["I_TY"]),
+        n_clusters=np.array(out["n_clusters"]),
+        n_iter=np.array(out["n_iter"]),
+        I_XY=mutual_information_of_joint(p),
+        H_X=float(entropy_of_distribution(p.sum(axis=1))),
+        encoders=out["encoders"] if return_encoders else None,
+    )
+
+
+def encoder_informations(p_xy: Any, encoder: Any) -> tuple[float, float]:
+    """(I(X;T), I(T;Y)) in nats of an encoder p(t|x) of shape (n_x, n_t) on the joint p(x, y)."""
+    p = check_joint(p_xy)
+    enc = _check_encoder(encoder, p.shape[0])
+    return _informations(_problem(p, merge_equivalent=False), enc)
+
+
+def _check_encoder(encoder: Any, n_x: int) -> np.ndarray:
+    enc = check_array(encoder, "encoder", ndim=2)
+    if enc.shape[0] != n_x:
+        raise ValueError(f"encoder: expected {n_x} rows (one per x), got shape {enc.shape}")
+    if (enc < 0).any() or not np.allclose(enc.sum(axis=1), 1.0, atol=1e-8):
+        raise ValueError("encoder: expected rows p(t|x) that are non-negative and sum to 1")
+    return enc
+
+
+def ib_self_consistency(p_xy: Any, encoder: Any, beta: float) -> float:
+    r"""How far an encoder p(t|x) is from satisfying the IB self-consistent equations.
+
+    Computes :math:`p(t)` and :math:`p(y|t)` from the encoder, applies one IB update
+    :math:`p'(t|x) \propto p(t)\exp(-\beta D_{KL}[p(y|x)\Vert p(y|t)])` and returns the
+    p(x)-weighted total-variation distance :math:`\sum_x p(x)\,\tfrac12\sum_t|p'(t|x)-p(t|x)|`, in
+    [0, 1]; 0 exactly at a fixed point (every IB optimum is one).
+
+    Parameters
+    ----------
+    p_xy : array-like, shape (n_x, n_y)
+        Joint distribution.
+    encoder : array-like, shape (n_x, n_t)
+        Rows p(t|x), non-negative, summing to 1.
+    beta : float
+        Trade-off parameter (> 0).
+
+    Examples
+    --------
+    >>> p = np.array([[0.5, 0.0], [0.0, 0.5]])
+    >>> ib_self_consistency(p, np.eye(2), beta=10.0) < 1e-4
+    True
+    >>> round(ib_self_consistency(p, np.full((2, 2), 0.5), beta=10.0), 6)   # unstable fixed point
+    0.0
+    """
+    p = check_joint(p_xy)
+    enc = _check_encoder(encoder, p.shape[0])
+    check_scalar(beta, "beta", low=0.0, low_inclusive=False)
+    prob = _problem(p, merge_equivalent=False)
+    pt, pyt = _marginals(prob, enc)
+    updated = _encoder(prob, pt, pyt, float(beta))
+    return float(prob.px @ (0.5 * np.abs(updated - enc).sum(axis=1)))
+
+
+def tishby_joint(temperature: float | None = None) -> np.ndarray:
+    r"""Joint p(x, y), shape (4096, 2), of Shwartz-Ziv & Tishby's 12-bit task (rows as loaded).
+
+    :math:`p(x) = 1/4096` on the inputs of :func:`structlearn.data.tishby.load_tishby_task`.
+    ``temperature`` None or 0: the task's deterministic labels. ``T > 0``:
+    :math:`p(y=1\mid x) = \sigma(s(x)/T)` with the rule's decision function
+    :math:`s(x) = \sum_i x_i + \|\sum_i x_i v_i\| - \theta` (the bits sit on an icosahedron's
+    vertices :math:`v_i`; recovered from the data, see :mod:`structlearn.estimators._tishby`),
+    so the labels are the :math:`T \to 0` limit and the curve is not trivial for T > 0.
+    """
+    from structlearn.data.tishby import load_tishby_task
+
+    task = load_tishby_task()
+    X, y = np.asarray(task.X), np.asarray(task.y)
+    n = X.shape[0]
+    if temperature is None or temperature == 0:
+        p1 = y.astype(np.float64)
+    else:
+        t = float(check_scalar(temperature, "temperature", low=0.0, low_inclusive=False))
+        p1 = 0.5 * (1.0 + np.tanh(tishby_score(X) / (2.0 * t)))  # logistic, overflow-free
+    return np.column_stack([1.0 - p1, p1]) / n
