@@ -18,6 +18,12 @@ from structlearn.objectives.infomax import (
     gaussian_entropy,
     infomax_ica_objective,
 )
+from structlearn.objectives.sparse_coding import (
+    SparseCoding,
+    fista,
+    sparse_code,
+    sparse_coding_energy,
+)
 from structlearn.objectives.supervised import CrossEntropy, cross_entropy
 
 __all__ = [
@@ -29,10 +35,14 @@ __all__ = [
     "MaximalCodingRateReduction",
     "Objective",
     "RateReduction",
+    "SparseCoding",
     "coding_rate",
     "compressed_coding_rate",
     "cross_entropy",
+    "fista",
     "gaussian_entropy",
     "infomax_ica_objective",
     "rate_reduction",
+    "sparse_code",
+    "sparse_coding_energy",
 ]
