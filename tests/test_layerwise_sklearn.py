@@ -25,7 +25,7 @@ ESTIMATORS = [
     R2SVMClassifier(n_layers=3, random_state=0),
     ReduNet(n_layers=3),
     ShiftInvariantReduNet1D(n_layers=2, lift_channels=4, kernel_size=3, random_state=0),
-    SparseCodingStack(n_layers=2, n_atoms=4, n_iter=20, random_state=0),
+    SparseCodingStack(n_layers=2, n_atoms=4, n_iter=5, random_state=0),
     SparseCodingStack(n_layers=1, n_atoms=2, method="ica", n_iter=200, random_state=0),
 ]
 

@@ -21,7 +21,7 @@ def _sparse_data(n=300, d=10, n_atoms=15, seed=0):
 def test_codes_satisfy_lasso_optimality():
     # KKT of min 1/2 |x - D^T a|^2 + lam |a|_1: |D r| <= lam where a = 0, D r = lam sign(a) else.
     X, lam = _sparse_data(), 0.2
-    stack = SparseCodingStack(n_layers=1, n_atoms=12, lambda1=lam, n_iter=100, random_state=0)
+    stack = SparseCodingStack(n_layers=1, n_atoms=12, lambda1=lam, n_iter=40, random_state=0)
     A = stack.fit_transform(X)
     D = stack.components_[0]
     assert np.allclose(np.linalg.norm(D, axis=1), 1.0, atol=1e-8)
@@ -40,7 +40,7 @@ def test_group_codes_switch_on_by_whole_groups_and_pool():
         lambda1=0.3,
         group_size=2,
         pooling="l2",
-        n_iter=100,
+        n_iter=40,
         random_state=0,
     ).fit(X)
     codes0, codes1 = stack.transform_all(X)
@@ -56,7 +56,7 @@ def test_group_codes_switch_on_by_whole_groups_and_pool():
 
 def test_second_layer_codes_the_first_layers_codes():
     X = _sparse_data(seed=2)
-    stack = SparseCodingStack(n_layers=2, n_atoms=[12, 6], lambda1=0.1, n_iter=100, random_state=0)
+    stack = SparseCodingStack(n_layers=2, n_atoms=[12, 6], lambda1=0.1, n_iter=40, random_state=0)
     codes0, codes1 = stack.fit(X).transform_all(X)
     assert np.allclose(codes1, sparse_encode(codes0, stack.components_[1], lambda1=0.1), atol=0)
     assert stack.components_[1].shape == (6, 12)

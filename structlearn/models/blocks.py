@@ -184,14 +184,19 @@ def rfft_weights(length: int) -> np.ndarray:
     return w
 
 
-def _fourier_grams(V: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """Per-frequency Gram matrices ``(k + 1, F, C, C)``: all samples, then each class."""
-    _, c, f = V.shape
+def _freq_major(Z: np.ndarray) -> np.ndarray:
+    """Signals (n, C, T) -> their orthonormal ``rfft`` laid out (F, C, n) for batched matmuls."""
+    return np.ascontiguousarray(np.fft.rfft(Z, axis=-1, norm="ortho").transpose(2, 1, 0))
+
+
+def _fourier_grams(Vf: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per-frequency Gram matrices ``(k + 1, F, C, C)`` of ``Vf`` (F, C, n): all, then each class."""
+    f, c, _ = Vf.shape
     grams = np.empty((n_classes + 1, f, c, c), dtype=np.complex128)
-    grams[0] = np.einsum("ncf,ndf->fcd", V, V.conj(), optimize=True)
+    grams[0] = Vf @ Vf.conj().transpose(0, 2, 1)
     for j in range(n_classes):
-        Vj = V[labels == j]
-        grams[j + 1] = np.einsum("ncf,ndf->fcd", Vj, Vj.conj(), optimize=True)
+        Vj = Vf[:, :, labels == j]
+        grams[j + 1] = Vj @ Vj.conj().transpose(0, 2, 1)
     return grams
 
 
@@ -231,8 +236,7 @@ def fourier_operators(
     gamma : ndarray of shape (n_classes,)
     """
     counts = _class_counts(labels, n_classes)
-    V = np.fft.rfft(Z, axis=-1, norm="ortho")
-    grams = _fourier_grams(V, labels, n_classes)
+    grams = _fourier_grams(_freq_major(Z), labels, n_classes)
     alphas = _fourier_alphas(Z.shape, counts, eps)[:, None, None, None]
     eye = np.eye(Z.shape[1])
     ops = alphas * np.linalg.inv(eye + alphas * grams)
@@ -246,7 +250,7 @@ def fourier_delta_R(Z: np.ndarray, labels: np.ndarray, n_classes: int, eps: floa
     over the full spectrum, with the notation of :func:`fourier_operators`.
     """
     counts = _class_counts(labels, n_classes)
-    grams = _fourier_grams(np.fft.rfft(Z, axis=-1, norm="ortho"), labels, n_classes)
+    grams = _fourier_grams(_freq_major(Z), labels, n_classes)
     alphas = _fourier_alphas(Z.shape, counts, eps)[:, None, None, None]
     _, logdet = np.linalg.slogdet(np.eye(Z.shape[1]) + alphas * grams)  # (k + 1, F)
     per_set = 0.5 * logdet @ rfft_weights(Z.shape[-1])
@@ -280,13 +284,12 @@ def fourier_layer(
     pi_hat : ndarray of shape (n_samples, n_classes)
     """
     length = Z.shape[-1]
-    V = np.fft.rfft(Z, axis=-1, norm="ortho")  # (n, c, f)
-    EV = np.einsum("fcd,ndf->ncf", E, V, optimize=True)
-    CV = np.einsum("jfcd,ndf->jncf", C, V, optimize=True)
-    energy = (np.abs(CV) ** 2) @ rfft_weights(length)  # (k, n, c)
-    pi = _softmax_neg(np.sqrt(energy.sum(axis=2)), lmbda)  # (k, n)
-    step = EV - np.einsum("j,jn,jncf->ncf", gamma, pi, CV, optimize=True)
-    Z_next = np.fft.irfft(V + eta * step, n=length, axis=-1, norm="ortho")
+    Vf = _freq_major(Z)  # (f, c, n)
+    CV = C @ Vf[None]  # (k, f, c, n)
+    energy = np.einsum("jfn,f->jn", (np.abs(CV) ** 2).sum(axis=2), rfft_weights(length))
+    pi = _softmax_neg(np.sqrt(energy), lmbda)  # (k, n)
+    step = E @ Vf - np.einsum("jn,jfcn->fcn", gamma[:, None] * pi, CV)
+    Z_next = np.fft.irfft((Vf + eta * step).transpose(2, 1, 0), n=length, axis=-1, norm="ortho")
     return sphere(Z_next, axes=(1, 2)), pi.T
 
 

@@ -276,6 +276,11 @@ class ShiftInvariantReduNet1D(_ReduNetBase):
         self.lift_activation = lift_activation
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True  # (n_samples, n_channels, length)
+        return tags
+
     @staticmethod
     def _as_signals(X: np.ndarray) -> np.ndarray:
         return X[:, None, :] if X.ndim == 2 else X
@@ -334,7 +339,7 @@ class ShiftInvariantReduNet1D(_ReduNetBase):
     def predict(self, X: np.ndarray) -> np.ndarray:
         r"""Class j minimising :math:`\|C^j_{\mathrm{out}} \circledast z\|` (see Notes)."""
         Z = self.transform(X)
-        V = np.fft.rfft(Z, axis=-1, norm="ortho")
-        CV = np.einsum("jfcd,ndf->jncf", self.output_compression_, V, optimize=True)
-        energy = ((np.abs(CV) ** 2) @ rfft_weights(Z.shape[-1])).sum(axis=2)  # (k, n)
+        Vf = np.fft.rfft(Z, axis=-1, norm="ortho").transpose(2, 1, 0)  # (f, c, n)
+        CV = self.output_compression_ @ Vf[None]  # (k, f, c, n)
+        energy = np.einsum("jfn,f->jn", (np.abs(CV) ** 2).sum(axis=2), rfft_weights(Z.shape[-1]))
         return self.classes_[np.argmin(energy, axis=0)]
