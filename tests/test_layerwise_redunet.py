@@ -16,7 +16,7 @@ from structlearn.models.blocks import (
     redunet_operators,
     sphere,
 )
-from structlearn.models.redunet import ReduNet, ShiftInvariantReduNet1D
+from structlearn.models.redunet import ReduNet, ShiftInvariantReduNet1D, ShiftInvariantReduNet2D
 from structlearn.objectives.coding_rate import rate_reduction
 
 
@@ -243,3 +243,49 @@ def test_bad_input_is_refused_by_name(make):
         make().set_params(eps=0.0).fit(X, y)
     with pytest.raises(ValueError, match="X: contains 1 NaN"):
         make().fit(np.where(np.eye(20, 6, dtype=bool) & (np.arange(6) == 0), np.nan, X), y)
+
+
+# --------------------------------------------------------------------------- 2-D shifts
+
+
+def _all_shifts_2d(Z):
+    """(m, C, H, W) -> (m * H * W, C * H * W): every 2-D circular shift, flattened."""
+    H, W = Z.shape[-2:]
+    return torch.cat(
+        [
+            torch.roll(Z, (a, b), dims=(-2, -1)).reshape(Z.shape[0], -1)
+            for a in range(H)
+            for b in range(W)
+        ]
+    )
+
+
+def test_2d_fourier_operators_are_gradient_of_delta_R_of_all_shifts():
+    rng = np.random.default_rng(12)
+    m, c, H, W, k, eps = 8, 2, 4, 3, 2, 0.8
+    Z, y = sphere(rng.standard_normal((m, c, H, W)), axes=(1, 2, 3)), np.arange(m) % k
+    value, grad = _autograd_delta_R(Z, np.tile(y, H * W), eps, build=_all_shifts_2d)
+    assert abs(fourier_delta_R(Z, y, k, eps) - value) < 1e-10
+    E, C, gamma = fourier_operators(Z, y, k, eps)
+    assert E.shape == (H * (W // 2 + 1), c, c)
+    V = np.fft.rfft2(Z, norm="ortho")  # (m, c, H, W // 2 + 1)
+    onehot = (y[:, None] == np.arange(k)).astype(float)
+    EV = np.einsum("fcd,ndf->ncf", E, V.reshape(m, c, -1))
+    CV = np.einsum("jfcd,ndf->jncf", C, V.reshape(m, c, -1))
+    step = EV - np.einsum("j,nj,jncf->ncf", gamma, onehot, CV)
+    ours = np.fft.irfft2(step.reshape(V.shape), s=(H, W), norm="ortho")
+    assert np.max(np.abs(ours - grad)) < 1e-9
+
+
+def test_shift_invariant_2d_commutes_with_2d_circular_shifts():
+    rng = np.random.default_rng(13)
+    y = np.repeat([0, 1], 12)
+    X = rng.standard_normal((2, 2, 6, 5))[y] + 0.3 * rng.standard_normal((24, 2, 6, 5))
+    net = ShiftInvariantReduNet2D(n_layers=3, lift_channels=4, kernel_size=3, random_state=0)
+    out = net.fit(X, y).transform(X)
+    for shift in [(1, 0), (0, 2), (3, 4)]:
+        moved = net.transform(np.roll(X, shift, axis=(2, 3)))
+        assert np.max(np.abs(moved - np.roll(out, shift, axis=(2, 3)))) < 1e-5
+        assert np.max(np.abs(moved - out)) > 0.1
+    assert net.kernels_.shape == (4, 2, 3, 3)
+    assert np.array_equal(net.predict(np.roll(X, (2, 3), axis=(2, 3))), net.predict(X))

@@ -184,9 +184,28 @@ def rfft_weights(length: int) -> np.ndarray:
     return w
 
 
+def _spatial_axes(Z: np.ndarray) -> tuple[int, ...]:
+    """The signal axes of ``Z`` (n_samples, n_channels, *spatial): 1-D or 2-D signals."""
+    return tuple(range(2, Z.ndim))
+
+
+def _freq_weights(spatial: tuple[int, ...]) -> np.ndarray:
+    """Weights of the flattened ``rfftn`` bins (full axes count once, the last is halved)."""
+    w = rfft_weights(spatial[-1])
+    return np.broadcast_to(w, (*spatial[:-1], w.size)).ravel()
+
+
 def _freq_major(Z: np.ndarray) -> np.ndarray:
-    """Signals (n, C, T) -> their orthonormal ``rfft`` laid out (F, C, n) for batched matmuls."""
-    return np.ascontiguousarray(np.fft.rfft(Z, axis=-1, norm="ortho").transpose(2, 1, 0))
+    """Signals (n, C, *spatial) -> their orthonormal ``rfftn``, flattened to (F, C, n)."""
+    V = np.fft.rfftn(Z, axes=_spatial_axes(Z), norm="ortho")
+    return np.ascontiguousarray(V.reshape(*V.shape[:2], -1).transpose(2, 1, 0))
+
+
+def _from_freq_major(Vf: np.ndarray, spatial: tuple[int, ...]) -> np.ndarray:
+    """Inverse of :func:`_freq_major`: (F, C, n) -> real signals (n, C, *spatial)."""
+    n, c = Vf.shape[2], Vf.shape[1]
+    V = Vf.transpose(2, 1, 0).reshape(n, c, *spatial[:-1], spatial[-1] // 2 + 1)
+    return np.fft.irfftn(V, s=spatial, axes=tuple(range(2, 2 + len(spatial))), norm="ortho")
 
 
 def _fourier_grams(Vf: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -201,8 +220,9 @@ def _fourier_grams(Vf: np.ndarray, labels: np.ndarray, n_classes: int) -> np.nda
 
 
 def _fourier_alphas(shape: tuple[int, ...], counts: np.ndarray, eps: float) -> np.ndarray:
-    n, c, length = shape
-    return c * length / (np.concatenate([[n], counts]) * eps**2)
+    """α for all samples then each class: C·T/(m ε²), T the number of positions (T1·T2 in 2-D)."""
+    dim = int(np.prod(shape[1:]))
+    return dim / (np.concatenate([[shape[0]], counts]) * eps**2)
 
 
 def fourier_operators(
@@ -226,12 +246,14 @@ def fourier_operators(
 
     Parameters
     ----------
-    Z : ndarray of shape (n_samples, n_channels, length)
+    Z : ndarray of shape (n_samples, n_channels, length), or (n_samples, n_channels, height,
+        width) for images (2-D shifts: ``rfft2``, T = height·width, frequencies flattened)
     labels, n_classes, eps : as in :func:`redunet_operators`
 
     Returns
     -------
     E : complex ndarray of shape (n_freqs, n_channels, n_channels), ``n_freqs = length // 2 + 1``
+        (``height * (width // 2 + 1)`` for images)
     C : complex ndarray of shape (n_classes, n_freqs, n_channels, n_channels)
     gamma : ndarray of shape (n_classes,)
     """
@@ -253,7 +275,7 @@ def fourier_delta_R(Z: np.ndarray, labels: np.ndarray, n_classes: int, eps: floa
     grams = _fourier_grams(_freq_major(Z), labels, n_classes)
     alphas = _fourier_alphas(Z.shape, counts, eps)[:, None, None, None]
     _, logdet = np.linalg.slogdet(np.eye(Z.shape[1]) + alphas * grams)  # (k + 1, F)
-    per_set = 0.5 * logdet @ rfft_weights(Z.shape[-1])
+    per_set = 0.5 * logdet @ _freq_weights(Z.shape[2:])
     return float(per_set[0] - (counts / Z.shape[0]) @ per_set[1:])
 
 
@@ -274,23 +296,22 @@ def fourier_layer(
 
     Parameters
     ----------
-    Z : ndarray of shape (n_samples, n_channels, length)
+    Z : ndarray of shape (n_samples, n_channels, length) or (n_samples, n_channels, height, width)
     E, C, gamma : from :func:`fourier_operators`
     eta, lmbda : float
 
     Returns
     -------
-    Z_next : ndarray of shape (n_samples, n_channels, length)
+    Z_next : ndarray of the shape of ``Z``
     pi_hat : ndarray of shape (n_samples, n_classes)
     """
-    length = Z.shape[-1]
     Vf = _freq_major(Z)  # (f, c, n)
     CV = C @ Vf[None]  # (k, f, c, n)
-    energy = np.einsum("jfn,f->jn", (np.abs(CV) ** 2).sum(axis=2), rfft_weights(length))
+    energy = np.einsum("jfn,f->jn", (np.abs(CV) ** 2).sum(axis=2), _freq_weights(Z.shape[2:]))
     pi = _softmax_neg(np.sqrt(energy), lmbda)  # (k, n)
     step = E @ Vf - np.einsum("jn,jfcn->fcn", gamma[:, None] * pi, CV)
-    Z_next = np.fft.irfft((Vf + eta * step).transpose(2, 1, 0), n=length, axis=-1, norm="ortho")
-    return sphere(Z_next, axes=(1, 2)), pi.T
+    Z_next = _from_freq_major(Vf + eta * step, Z.shape[2:])
+    return sphere(Z_next, axes=(1, *_spatial_axes(Z))), pi.T
 
 
 def circular_lift(X: np.ndarray, kernels: np.ndarray) -> np.ndarray:
@@ -298,13 +319,13 @@ def circular_lift(X: np.ndarray, kernels: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, in_channels, length)
-    kernels : ndarray of shape (out_channels, in_channels, kernel_size); a kernel longer than
+    X : ndarray of shape (n_samples, in_channels, *spatial), spatial = (length,) or (height, width)
+    kernels : ndarray of shape (out_channels, in_channels, *kernel_shape); a kernel longer than
         the signal wraps around.
 
     Returns
     -------
-    ndarray of shape (n_samples, out_channels, length)
+    ndarray of shape (n_samples, out_channels, *spatial)
 
     Examples
     --------
@@ -312,14 +333,17 @@ def circular_lift(X: np.ndarray, kernels: np.ndarray) -> np.ndarray:
     >>> circular_lift(x, np.array([[[1.0, 2.0]]]))  # an impulse returns the kernel
     array([[[1., 2., 0., 0.]]])
     """
-    length = X.shape[-1]
-    padded = np.zeros((*kernels.shape[:2], length))
-    for s in range(kernels.shape[2]):
-        padded[..., s % length] += kernels[..., s]
-    spectrum = np.einsum(
-        "ocf,ncf->nof", np.fft.rfft(padded, axis=-1), np.fft.rfft(X, axis=-1), optimize=True
-    )
-    return np.fft.irfft(spectrum, n=length, axis=-1)
+    spatial = X.shape[2:]
+    axes = _spatial_axes(X)
+    padded = np.zeros((*kernels.shape[:2], *spatial))
+    for offset in np.ndindex(*kernels.shape[2:]):
+        wrapped = tuple(o % t for o, t in zip(offset, spatial))
+        padded[(..., *wrapped)] += kernels[(..., *offset)]
+    spec_w = np.fft.rfftn(padded, axes=axes).reshape(*kernels.shape[:2], -1)
+    spec_x = np.fft.rfftn(X, axes=axes)
+    spectrum = np.einsum("ocf,ncf->nof", spec_w, spec_x.reshape(*X.shape[:2], -1), optimize=True)
+    spectrum = spectrum.reshape(X.shape[0], kernels.shape[0], *spec_x.shape[2:])
+    return np.fft.irfftn(spectrum, s=spatial, axes=axes)
 
 
 # --------------------------------------------------------------------------- R²SVM, pooling

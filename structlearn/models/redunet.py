@@ -2,8 +2,9 @@ r"""ReduNet: a network written down, layer by layer, from the gradient of the ra
 
 Implements Chan, Yu, You, Qi, Wright & Ma (2022), "ReduNet: a white-box deep network from the
 principle of maximizing rate reduction", JMLR 23(114): the vector ReduNet (:class:`ReduNet`) and the
-shift-invariant ReduNet for multichannel 1-D signals (:class:`ShiftInvariantReduNet1D`), whose
-operators are circulant and therefore applied per frequency after an FFT.
+shift-invariant ReduNet for multichannel 1-D signals (:class:`ShiftInvariantReduNet1D`) and images
+(:class:`ShiftInvariantReduNet2D`), whose operators are circulant and therefore applied per frequency
+after an FFT.
 
 Each layer is one projected gradient-ascent step on ΔR of the current training features (see
 :mod:`structlearn.models.blocks` for the derivation),
@@ -30,6 +31,8 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from structlearn.models.blocks import (
+    _freq_major,
+    _freq_weights,
     check_class_labels,
     check_features,
     check_fitted_features,
@@ -39,7 +42,6 @@ from structlearn.models.blocks import (
     fourier_operators,
     redunet_layer,
     redunet_operators,
-    rfft_weights,
     sphere,
 )
 from structlearn.objectives.coding_rate import rate_reduction
@@ -49,7 +51,7 @@ from structlearn.utils.validation import (
     check_scalar,
 )
 
-__all__ = ["ReduNet", "ShiftInvariantReduNet1D"]
+__all__ = ["ReduNet", "ShiftInvariantReduNet1D", "ShiftInvariantReduNet2D"]
 
 
 def _check_redunet_params(est: BaseEstimator) -> None:
@@ -209,6 +211,8 @@ class ReduNet(_ReduNetBase):
 
 
 class ShiftInvariantReduNet1D(_ReduNetBase):
+    _signal_ndim = 1
+
     r"""Shift-invariant ReduNet for multichannel 1-D signals (Chan et al. 2022, Section 4).
 
     The input is lifted by fixed random circular filters (``lift_channels`` Gaussian kernels of
@@ -281,9 +285,12 @@ class ShiftInvariantReduNet1D(_ReduNetBase):
         tags.input_tags.three_d_array = True  # (n_samples, n_channels, length)
         return tags
 
-    @staticmethod
-    def _as_signals(X: np.ndarray) -> np.ndarray:
-        return X[:, None, :] if X.ndim == 2 else X
+    def _as_signals(self, X: np.ndarray) -> np.ndarray:
+        """Add the channel axis to one-channel input (n_samples, *spatial)."""
+        return X[:, None] if X.ndim == 1 + self._signal_ndim else X
+
+    def _input_ndims(self) -> tuple[int, int]:
+        return (1 + self._signal_ndim, 2 + self._signal_ndim)
 
     def _lift(self, X: np.ndarray) -> np.ndarray:
         X = self._as_signals(X)
@@ -291,7 +298,7 @@ class ShiftInvariantReduNet1D(_ReduNetBase):
             X = circular_lift(X, self.kernels_)
             if self.lift_activation == "relu":
                 X = np.maximum(X, 0.0)
-        return sphere(X, axes=(1, 2))
+        return sphere(X, axes=tuple(range(1, X.ndim)))
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> ShiftInvariantReduNet1D:
         """Lift, then build the layers from signals X and labels y (n_samples,)."""
@@ -300,13 +307,14 @@ class ShiftInvariantReduNet1D(_ReduNetBase):
         if self.lift_channels is not None:
             check_scalar(self.lift_channels, "lift_channels", kind=numbers.Integral, low=1)
         check_option(self.lift_activation, "lift_activation", ["relu", "identity"])
-        X = check_features(X, ndim=(2, 3))
+        X = check_features(X, ndim=self._input_ndims())
         self.classes_, codes = check_class_labels(y, X.shape[0])
         k = self.classes_.size
         rng = check_random_state(self.random_state)
         self.kernels_ = None
         if self.lift_channels is not None:
-            shape = (self.lift_channels, self._as_signals(X).shape[1], self.kernel_size)
+            n_in = self._as_signals(X).shape[1]
+            shape = (self.lift_channels, n_in, *[self.kernel_size] * self._signal_ndim)
             self.kernels_ = rng.standard_normal(shape)
         Z = self._lift(X)
         E, C, delta_R = [], [], [fourier_delta_R(Z, codes, k, self.eps)]
@@ -329,7 +337,7 @@ class ShiftInvariantReduNet1D(_ReduNetBase):
 
     def transform_all(self, X: np.ndarray) -> list[np.ndarray]:
         """The lifted input on the sphere, then every layer's output: ``n_layers + 1`` arrays."""
-        Z = self._lift(check_fitted_features(self, X, ndim=(2, 3)))
+        Z = self._lift(check_fitted_features(self, X, ndim=self._input_ndims()))
         out = [Z]
         for E_l, C_l in zip(self.E_, self.C_):
             Z, _ = fourier_layer(Z, E_l, C_l, self.gamma_, self.eta, self.lmbda)
@@ -339,7 +347,34 @@ class ShiftInvariantReduNet1D(_ReduNetBase):
     def predict(self, X: np.ndarray) -> np.ndarray:
         r"""Class j minimising :math:`\|C^j_{\mathrm{out}} \circledast z\|` (see Notes)."""
         Z = self.transform(X)
-        Vf = np.fft.rfft(Z, axis=-1, norm="ortho").transpose(2, 1, 0)  # (f, c, n)
-        CV = self.output_compression_ @ Vf[None]  # (k, f, c, n)
-        energy = np.einsum("jfn,f->jn", (np.abs(CV) ** 2).sum(axis=2), rfft_weights(Z.shape[-1]))
+        CV = self.output_compression_ @ _freq_major(Z)[None]  # (k, f, c, n)
+        energy = np.einsum("jfn,f->jn", (np.abs(CV) ** 2).sum(axis=2), _freq_weights(Z.shape[2:]))
         return self.classes_[np.argmin(energy, axis=0)]
+
+
+class ShiftInvariantReduNet2D(ShiftInvariantReduNet1D):
+    r"""Shift-invariant ReduNet for multichannel images (Chan et al. 2022, Section 4, 2-D case).
+
+    As :class:`ShiftInvariantReduNet1D`, with 2-D circular shifts: the lifting kernels are
+    ``kernel_size × kernel_size``, the operators are doubly block-circulant, one ``(C, C)`` block per
+    2-D frequency after an ``rfft2``, and α = C·H·W/(m ε²). Input ``X`` has shape
+    (n_samples, n_channels, height, width), or (n_samples, height, width) for one channel.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((20, 6, 6)), np.repeat([0, 1], 10)
+    >>> net = ShiftInvariantReduNet2D(n_layers=2, lift_channels=3, kernel_size=3, random_state=0)
+    >>> out = net.fit(X, y).transform(X)
+    >>> shifted = net.transform(np.roll(X, (2, 1), axis=(1, 2)))
+    >>> out.shape, bool(np.allclose(shifted, np.roll(out, (2, 1), axis=(2, 3))))
+    ((20, 3, 6, 6), True)
+    """
+
+    _signal_ndim = 2
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # images: 3-D or 4-D input, the common checks skip
+        tags.input_tags.three_d_array = True
+        return tags
