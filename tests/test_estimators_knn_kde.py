@@ -35,7 +35,7 @@ def test_ksg_matches_loop_reference_for_both_algorithms():
     x = rng.normal(size=(150, 2))
     y = x[:, :1] + 0.5 * rng.normal(size=(150, 1))
     ref = ksg_reference(x, y, 4)
-    for algorithm in ("kdtree", "brute"):
+    for algorithm in ("auto", "kdtree", "brute"):
         assert ksg_mutual_information(x, y, k=4, algorithm=algorithm, jitter=0) == pytest.approx(
             ref, abs=1e-12
         )

@@ -11,8 +11,10 @@
   :math:`\\hat I = \\psi(k) + \\psi(N) - \\langle \\psi(n_x + 1) + \\psi(n_y + 1) \\rangle`.
 
 Neighbours come from scipy's ``cKDTree`` (``algorithm="kdtree"``) or exact chunked distance
-matrices (``algorithm="brute"``); the KSG marginal counts use exact prefix bitsets (one XOR per
-feature, see ``_cube_counts_bitset``) up to 20,000 samples and the tree beyond. Repeated samples make distances zero; as in scikit-learn's
+matrices (``algorithm="brute"``). For KSG, ``algorithm="auto"`` counts neighbours with exact
+prefix bitsets per feature (``_cube_bitsets``: one XOR and one AND per feature) and finds the
+joint k-th neighbour from an approximate tree search refined exactly on the bitset candidates,
+while the bitsets fit in 256 MiB; the marginal counts always use bitsets up to 20,000 samples. Repeated samples make distances zero; as in scikit-learn's
 ``mutual_info_regression`` a tiny seeded jitter (``1e-10`` of each feature's scale) breaks ties.
 """
 
@@ -124,6 +126,7 @@ def knn_entropy(
 
 
 _BITSET_MAX_SAMPLES = 20000
+_BITSET_MAX_BYTES = 256 * 2**20
 
 
 def _popcount_rows(words: np.ndarray) -> np.ndarray:
@@ -134,45 +137,93 @@ def _popcount_rows(words: np.ndarray) -> np.ndarray:
     )  # pragma: no cover
 
 
-def _cube_counts_bitset(a: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    """Counts of samples strictly inside the max-norm cube of half-width ``eps[i]`` around ``a[i]``.
+def _prefix_bitsets(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted column and its prefix sets: row m of the (n + 1, ceil(n / 64)) bitset array holds
+    the samples of the m smallest values (a cumulative OR)."""
+    n = column.shape[0]
+    order = np.argsort(column, kind="stable")
+    prefix = np.zeros((n + 1, (n + 63) // 64), dtype=np.uint64)
+    prefix[np.arange(1, n + 1), order // 64] = np.left_shift(
+        np.uint64(1), (order % 64).astype(np.uint64)
+    )
+    np.bitwise_or.accumulate(prefix, axis=0, out=prefix)
+    return column[order], prefix
 
-    Per feature, the samples inside the slab ``|a_j - a_i| < eps_i`` form a contiguous range of the
-    sorted column, i.e. the difference of two prefix sets; prefix sets are stored as bitsets
-    (n + 1, ceil(n / 64)) built by a cumulative OR, so a slab is one XOR and the cube (the AND over
-    features) costs O(n^2 d / 64) word operations, exactly.
+
+def _cube_bitsets(a: np.ndarray, radius: np.ndarray, prefixes: list, *, strict: bool) -> np.ndarray:
+    """Bitsets (n, ceil(n / 64)) of the samples inside the max-norm cube around each sample.
+
+    Per feature, the samples in the slab ``|a_j - a_i| < r_i`` (``<=`` if not ``strict``) form a
+    contiguous range of the sorted column: the XOR of two prefix sets. The cube is the AND over
+    features, O(n^2 d / 64) word operations, exact. The radius is moved a few ulps inwards
+    (strict) or outwards so that rounding of ``a_i +- r_i`` never decides a boundary case.
     """
-    n = a.shape[0]
-    n_words = (n + 63) // 64
-    rows = np.arange(1, n + 1)
     inside = None
-    for j in range(a.shape[1]):
-        order = np.argsort(a[:, j], kind="stable")
-        column = a[order, j]
-        # shrink by a few ulps so the neighbour that set eps (at distance exactly eps) stays out
-        r = eps - 8 * np.spacing(np.abs(a[:, j]) + eps)
-        lo = np.searchsorted(column, a[:, j] - r, side="right")
-        hi = np.searchsorted(column, a[:, j] + r, side="left")
-        prefix = np.zeros((n + 1, n_words), dtype=np.uint64)
-        prefix[rows, order // 64] = np.left_shift(np.uint64(1), (order % 64).astype(np.uint64))
-        np.bitwise_or.accumulate(prefix, axis=0, out=prefix)
+    for j, (column, prefix) in enumerate(prefixes):
+        slack = 8 * np.spacing(np.abs(a[:, j]) + radius)
+        r = radius - slack if strict else radius + slack
+        lo = np.searchsorted(column, a[:, j] - r, side="right" if strict else "left")
+        hi = np.searchsorted(column, a[:, j] + r, side="left" if strict else "right")
         slab = prefix[np.maximum(hi, lo)]
         slab ^= prefix[lo]
         if inside is None:
             inside = slab
         else:
             inside &= slab
-    return _popcount_rows(inside)
+    return inside
 
 
-def _marginal_counts(a: np.ndarray, eps: np.ndarray, algorithm: str) -> np.ndarray:
+def _cube_counts_bitset(a: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """Counts of samples (self included) strictly inside the max-norm cube of half-width eps."""
+    prefixes = [_prefix_bitsets(a[:, j]) for j in range(a.shape[1])]
+    return _popcount_rows(_cube_bitsets(a, eps, prefixes, strict=True))
+
+
+def _kth_distance_bitset(z: np.ndarray, k: int, prefixes: list) -> np.ndarray:
+    """Exact max-norm distance to the k-th neighbour: a (1 + 1)-approximate tree search gives an
+    upper bound r_i; the bitset cube of radius r_i holds every candidate, whose distances are
+    then computed exactly."""
+    n = z.shape[0]
+    upper = cKDTree(z).query(z, k=[k + 1], p=np.inf, eps=1.0)[0][:, 0]
+    inside = _cube_bitsets(z, upper, prefixes, strict=False)
+    word_row, word_col = np.nonzero(inside)
+    bits = np.unpackbits(
+        inside[word_row, word_col].view(np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    )
+    pair, bit = np.nonzero(bits)
+    rows, cols = word_row[pair], word_col[pair] * 64 + bit
+    rows, cols = rows[rows != cols], cols[rows != cols]
+    dist = np.abs(z[rows] - z[cols]).max(axis=1)
+    order = np.lexsort((dist, rows))
+    rows, dist = rows[order], dist[order]
+    return dist[np.searchsorted(rows, np.arange(n)) + k - 1]
+
+
+def _marginal_counts(a: np.ndarray, eps: np.ndarray) -> np.ndarray:
     """Number of samples (self included) strictly within ``eps[i]`` of ``a[i]`` in the max-norm."""
-    if algorithm == "kdtree":
+    if a.shape[0] > _BITSET_MAX_SAMPLES:
         radius = np.nextafter(eps, 0.0)
         counts = cKDTree(a).query_ball_point(a, radius, p=np.inf, return_length=True)
     else:
         counts = _cube_counts_bitset(a, eps)
     return np.maximum(np.asarray(counts, dtype=np.int64), 1)
+
+
+def _ksg_counts(
+    xa: np.ndarray, ya: np.ndarray, k: int, algorithm: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """n_x + 1 and n_y + 1 (self included) for KSG algorithm 1."""
+    z = np.hstack([xa, ya])
+    n, d = z.shape
+    if algorithm == "auto" and d * (n + 1) * ((n + 63) // 64) * 8 <= _BITSET_MAX_BYTES:
+        prefixes = [_prefix_bitsets(z[:, j]) for j in range(d)]
+        eps = _kth_distance_bitset(z, k, prefixes)
+        dx = xa.shape[1]
+        nx1 = _popcount_rows(_cube_bitsets(xa, eps, prefixes[:dx], strict=True))
+        ny1 = _popcount_rows(_cube_bitsets(ya, eps, prefixes[dx:], strict=True))
+        return np.maximum(nx1, 1), np.maximum(ny1, 1)
+    eps = _kth_neighbour_distance(z, k, np.inf, _resolve(algorithm, d))
+    return _marginal_counts(xa, eps), _marginal_counts(ya, eps)
 
 
 def ksg_mutual_information(
@@ -197,7 +248,7 @@ def ksg_mutual_information(
     k : int
         Neighbour order in the joint space (``n_samples >= k + 1``).
     algorithm : {"auto", "kdtree", "brute"}
-        Neighbour search (see :func:`knn_entropy`).
+        Joint neighbour search: bitset-refined (``"auto"``, exact), tree, or distance matrices.
     jitter, random_state :
         Tie-breaking noise and its seed (see :func:`knn_entropy`).
 
@@ -213,9 +264,5 @@ def ksg_mutual_information(
     _check_common(k, n, algorithm, jitter)
     rng = check_random_state(random_state)
     xa, ya = _jitter(xa, jitter, rng), _jitter(ya, jitter, rng)
-    z = np.hstack([xa, ya])
-    eps = _kth_neighbour_distance(z, k, np.inf, _resolve(algorithm, z.shape[1]))
-    counting = "kdtree" if n > _BITSET_MAX_SAMPLES else "bitset"
-    nx1 = _marginal_counts(xa, eps, counting)  # n_x + 1: the sample itself is counted
-    ny1 = _marginal_counts(ya, eps, counting)
+    nx1, ny1 = _ksg_counts(xa, ya, k, algorithm)  # n_x + 1, n_y + 1: self is counted
     return float(digamma(k) + digamma(n) - np.mean(digamma(nx1) + digamma(ny1)))
