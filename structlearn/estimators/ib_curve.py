@@ -93,11 +93,8 @@ def _problem(p: np.ndarray, merge_equivalent: bool) -> _Problem:
     px = p.sum(axis=1)
     pyx = np.where(px[:, None] > 0, p / np.where(px > 0, px, 1.0)[:, None], 1.0 / p.shape[1])
     if merge_equivalent:
-        _, group, inverse_counts = np.unique(
-            np.round(pyx, 12), axis=0, return_inverse=True, return_counts=True
-        )
+        _, group = np.unique(np.round(pyx, 12), axis=0, return_inverse=True)
         group = group.reshape(-1)
-        del inverse_counts
         pg = np.bincount(group, weights=px)
         pyg = np.zeros((pg.size, p.shape[1]))
         np.add.at(pyg, group, p)
@@ -113,9 +110,9 @@ def _problem(p: np.ndarray, merge_equivalent: bool) -> _Problem:
 def _encoder_and_free_energy(
     prob: _Problem, pt: np.ndarray, pyt: np.ndarray, beta: float
 ) -> tuple[np.ndarray, float]:
-    """IB update p(t|x) proportional to p(t) exp(-beta KL[p(y|x) || p(y|t)]), shape (n_x, n_t).
+    r"""IB update p(t|x) proportional to p(t) exp(-beta KL[p(y|x) || p(y|t)]), shape (n_x, n_t).
 
-    Also returns the free energy :math:`-\\sum_x p(x)\\log Z(x,\\beta)`, which equals the IB
+    Also returns the free energy :math:`-\sum_x p(x)\log Z(x,\beta)`, which equals the IB
     Lagrangian at a fixed point (Tishby et al., 1999, eq. 29) and never increases along the
     iteration.
     """
