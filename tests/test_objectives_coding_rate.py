@@ -16,6 +16,15 @@ from structlearn.objectives.coding_rate import (
 )
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors gain nothing from threads; on a loaded 2-core machine they lose a lot."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def reference_rates(Z: np.ndarray, P: np.ndarray, eps: float) -> tuple[float, float]:
     """R and R_c written the way the paper defines them: a plain loop over classes, Π_j = diag."""
     m, d = Z.shape

@@ -17,6 +17,15 @@ from structlearn.objectives.infomax import (
 )
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors gain nothing from threads; on a loaded 2-core machine they lose a lot."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def correlated(n: int, d: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, d)) @ rng.standard_normal((d, d)) + 3.0

@@ -15,6 +15,15 @@ from structlearn.objectives.sparse_coding import (
 )
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors gain nothing from threads; on a loaded 2-core machine they lose a lot."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def problem(n=12, p=8, k=16, seed=0):
     rng = np.random.default_rng(seed)
     D = rng.standard_normal((k, p))

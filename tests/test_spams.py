@@ -135,3 +135,11 @@ def test_check_groups_returns_spams_form():
     g = check_groups(np.array([1, 0, 1, 2]), 4)
     assert g.dtype == np.int32 and g.flags.c_contiguous
     assert g.tolist() == [2, 1, 2, 3]  # 1-based for SPAMS
+
+
+def test_all_zero_codes_warn_with_the_threshold():
+    D = np.eye(3)
+    X = np.array([[0.5, -0.2, 0.1]])
+    with pytest.warns(RuntimeWarning, match=r"lambda1=1 >= max \|<d, x>\| = 0\.5"):
+        codes = sparse_encode(X, D, lambda1=1.0)
+    assert not codes.any()

@@ -5,6 +5,13 @@ nats) for logging. Pure functions do the math; the modules hold hyperparameters.
 """
 
 from structlearn.objectives.base import Features, Loss, Objective
+from structlearn.objectives.bottleneck import (
+    BetaSchedule,
+    NonlinearIB,
+    VariationalIB,
+    gaussian_kl_to_standard,
+    kde_mutual_information,
+)
 from structlearn.objectives.coding_rate import (
     MaximalCodingRateReduction,
     RateReduction,
@@ -27,21 +34,26 @@ from structlearn.objectives.sparse_coding import (
 from structlearn.objectives.supervised import CrossEntropy, cross_entropy
 
 __all__ = [
+    "BetaSchedule",
     "CrossEntropy",
     "Features",
     "GaussianInfoMax",
     "InfoMaxICA",
     "Loss",
     "MaximalCodingRateReduction",
+    "NonlinearIB",
     "Objective",
     "RateReduction",
     "SparseCoding",
+    "VariationalIB",
     "coding_rate",
     "compressed_coding_rate",
     "cross_entropy",
     "fista",
     "gaussian_entropy",
+    "gaussian_kl_to_standard",
     "infomax_ica_objective",
+    "kde_mutual_information",
     "rate_reduction",
     "sparse_code",
     "sparse_coding_energy",
