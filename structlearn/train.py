@@ -326,10 +326,13 @@ class _Step(nn.Module):
 
 
 class _GradientStats:
-    """Welford running mean and variance of every layer's flattened gradient over minibatches.
+    r"""Mean and standard deviation over minibatches of every layer's flattened gradient.
 
-    All layers are concatenated into one vector so that each minibatch costs a handful of tensor
-    operations; the per-layer norms are taken over slices at the end.
+    Accumulates :math:`\sum_k g_k` and :math:`\sum_k g_k^2` in float64 over one vector holding
+    every layer (three tensor operations per minibatch); the variance
+    :math:`\frac1K\sum_k g_k^2 - \bar g^2` loses about :math:`10^{-16}\,\bar g^2/\sigma^2` of
+    relative precision to cancellation, negligible for any signal-to-noise ratio below
+    :math:`10^6`, and is clipped at 0. Per-layer norms are taken over slices at the end.
     """
 
     def __init__(self, groups: Sequence[Sequence[nn.Parameter]]) -> None:
@@ -337,8 +340,9 @@ class _GradientStats:
         sizes = [sum(p.numel() for p in g) for g in groups]
         self.bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         self.count = 0
-        self.mean: torch.Tensor | None = None
-        self.m2: torch.Tensor | None = None
+        ref = self.params[0]
+        self.total = torch.zeros(self.bounds[-1], dtype=torch.float64, device=ref.device)
+        self.total_sq = torch.zeros_like(self.total)
 
     def update(self) -> None:
         g = torch.cat(
@@ -346,20 +350,17 @@ class _GradientStats:
                 (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
                 for p in self.params
             ]
-        ).double()
+        )
+        self.total.add_(g)
+        self.total_sq.addcmul_(g, g)
         self.count += 1
-        if self.mean is None:
-            self.mean, self.m2 = g, torch.zeros_like(g)
-            return
-        delta = g - self.mean
-        self.mean += delta / self.count
-        self.m2 += delta * (g - self.mean)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """``(||mean||_2, ||std||_2)`` per layer, std the population standard deviation."""
-        std = torch.sqrt(self.m2 / self.count)
+        mean = self.total / self.count
+        std = torch.sqrt(torch.clamp(self.total_sq / self.count - mean * mean, min=0.0))
         cuts = list(zip(self.bounds[:-1], self.bounds[1:]))
-        mean_norm = [float(torch.linalg.vector_norm(self.mean[a:b])) for a, b in cuts]
+        mean_norm = [float(torch.linalg.vector_norm(mean[a:b])) for a, b in cuts]
         std_norm = [float(torch.linalg.vector_norm(std[a:b])) for a, b in cuts]
         return np.array(mean_norm), np.array(std_norm)
 

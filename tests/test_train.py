@@ -286,3 +286,47 @@ def test_bad_data_and_arguments(tmp_path):
     train(net, ce, (X, y), config=cfg, out_dir=tmp_path)
     with pytest.raises(ValueError, match=r"out_dir: .* already holds a run"):
         train(net, ce, (X, y), config=cfg, out_dir=tmp_path)
+
+
+class TwoLayer(torch.nn.Module):
+    """A model without ``layers``/``layer_names``: gradient statistics fall back to per tensor."""
+
+    def __init__(self):
+        super().__init__()
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            self.a = torch.nn.Linear(5, 4)
+            self.b = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.a(x))
+        return [h, self.b(h)]
+
+
+class MeanSquaredError(Objective):
+    def forward(self, features, targets=None):
+        z = self.select(features)
+        total = ((z - targets) ** 2).mean()
+        return Loss(total, {"mse": float(total.detach())})
+
+
+def test_regression_targets_and_a_model_without_layers():
+    X, _ = blobs()
+    targets = np.stack([X[:, 0], X[:, 1] - X[:, 2]], axis=1)  # float targets (n_samples, 2)
+    net = TwoLayer()
+    res = train(
+        net,
+        MeanSquaredError(),
+        (X, targets),
+        config=TrainConfig(epochs=30, lr=0.05, batch_size=16, n_records=4),
+    )
+    rec = res.recordings
+    assert rec.labels is None
+    assert rec.layer_names == ["tap_0", "tap_1"]
+    assert rec.gradient_groups == ["a.weight", "a.bias", "b.weight", "b.bias"]
+    assert rec.gradient_mean.shape == (3, 4)
+    assert "train_accuracy" not in res.final_metrics
+    net.eval()
+    mse = float(((net(torch.as_tensor(X))[-1] - torch.as_tensor(targets)) ** 2).mean())
+    assert res.final_metrics["train_mse"] == pytest.approx(mse, rel=1e-6)
+    assert res.final_metrics["train_mse"] < 0.5 * res.history[1]["train_mse"]
