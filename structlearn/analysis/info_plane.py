@@ -1,0 +1,788 @@
+"""The information plane of a training run, its gradient phases, compression, and the IB bound.
+
+From a run's recordings (every layer's activations on a fixed evaluation set at logged epochs, and
+per layer the norms of the mean and standard deviation of the minibatch gradients), this module
+measures
+
+- the information plane: :math:`(I(X;T), I(T;Y))` of every layer at every logged epoch, by
+  equal-width binning (:math:`I(X;T) = H(T)` for a deterministic network on distinct, equally likely
+  inputs) or by the Kolchinsky--Tracey pairwise-distance estimate for a layer with added Gaussian
+  noise (Saxe et al.), drawn as in Shwartz-Ziv & Tishby: one line per layer, points coloured by
+  epoch;
+- the gradient signal-to-noise ratio :math:`\\|\\bar g\\| / \\|\\mathrm{std}(g)\\|` per layer and
+  the epoch where it falls from the "fitting" (drift) phase to the "diffusion" phase (the rule is
+  in :func:`detect_phase_transition`);
+- compression: how far each layer's :math:`I(X;T)` falls after its peak (measured, never assumed:
+  Saxe et al. found that it depends on the activation and the estimator);
+- for discrete inputs, the Information Bottleneck bound of the joint :math:`p(x, y)` on the same
+  axes and each final layer's distance below it.
+
+References
+----------
+- R. Shwartz-Ziv & N. Tishby, "Opening the black box of deep neural networks via information",
+  arXiv:1703.00810 (2017): the information plane, the two phases of SGD, the 12-bit task.
+- A. M. Saxe, Y. Bansal, J. Dapello, M. Advani, A. Kolchinsky, B. D. Tracey, D. D. Cox, "On the
+  information bottleneck theory of deep learning", ICLR (2018): compression depends on the
+  activation and on the estimator; KDE bounds for noisy networks.
+- N. Tishby, F. C. Pereira, W. Bialek, "The information bottleneck method", arXiv:physics/0004057
+  (1999): the IB curve, an upper bound on :math:`I(T;Y)` at given :math:`I(X;T)` for any encoder.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from structlearn.analysis.base import AnalysisResult, new_axes
+from structlearn.estimators import (
+    IBCurve,
+    bin_indices,
+    discrete_entropy,
+    entropy_of_distribution,
+    ib_curve,
+    information_plane_binning_batch,
+    kde_mi_bounds,
+    mutual_information_of_joint,
+)
+from structlearn.estimators._common import row_keys
+from structlearn.estimators.discrete import check_joint
+from structlearn.recordings import LayerActivations, Recordings, load_recordings
+from structlearn.utils.validation import (
+    check_array,
+    check_labels,
+    check_option,
+    check_scalar,
+)
+
+__all__ = [
+    "ESTIMATORS",
+    "InformationPlane",
+    "analyze_information_plane",
+    "compression",
+    "detect_phase_transition",
+    "ib_bound_at",
+    "information_plane_points",
+    "recordings_from_arrays",
+]
+
+#: estimators of the information plane
+ESTIMATORS = ("binning", "kde")
+#: default trade-off parameters of the IB bound (log-spaced; the curve is flat beyond them)
+DEFAULT_BETAS = np.geomspace(0.5, 1000.0, 50)
+
+SNR_RULE = (
+    "one change point in the level of log10(SNR) over the logged epochs: the split into an "
+    "early and a late segment, each of constant level and at least 2 records, with the least "
+    "squared error; reported when the early level exceeds the late one by at least "
+    "min_snr_drop decades (else none). The transition epoch is the first of the late segment."
+)
+
+
+# ----------------------------------------------------------------------------- recordings in
+def recordings_from_arrays(
+    activations: Sequence[Any],
+    labels: Any,
+    epochs: Any = None,
+    *,
+    gradient_mean: Any = None,
+    gradient_std: Any = None,
+    gradient_epochs: Any = None,
+    layer_names: Sequence[str] | None = None,
+) -> Recordings:
+    """Wrap plain arrays as :class:`~structlearn.recordings.Recordings` (what ``train`` writes).
+
+    Parameters
+    ----------
+    activations : sequence of arrays, one per layer, each (n_epochs, n_inputs, n_units_l)
+        Every layer's output on the evaluation inputs at each logged epoch.
+    labels : array-like of int, shape (n_inputs,)
+    epochs : array-like of int, shape (n_epochs,), or None
+        The logged epochs (default ``0, 1, ..., n_epochs - 1``).
+    gradient_mean, gradient_std : array-like, shape (n_gradient_epochs, n_layers), optional
+        Norms of the mean and standard deviation of the minibatch gradients per layer.
+    gradient_epochs : array-like of int, shape (n_gradient_epochs,), optional
+        Default: ``epochs``.
+    layer_names : sequence of str, optional
+        Default ``"layer 1"``, ...
+
+    Returns
+    -------
+    Recordings
+
+    Examples
+    --------
+    >>> rec = recordings_from_arrays([np.zeros((3, 4, 2))], [0, 1, 0, 1])
+    >>> rec.epochs.tolist(), rec.layer_names, rec.at(0, 2).shape
+    ([0, 1, 2], ['layer 1'], (4, 2))
+    """
+    if isinstance(activations, np.ndarray | str) or not isinstance(activations, Sequence):
+        raise TypeError(
+            "activations: expected a list with one array (n_epochs, n_inputs, n_units) per layer, "
+            f"got {type(activations).__name__}"
+        )
+    acts = [
+        check_array(a, f"activations[{i}]", ndim=3, dtype=None) for i, a in enumerate(activations)
+    ]
+    if not acts:
+        raise ValueError("activations: expected at least one layer, got none")
+    n_epochs, n_inputs = acts[0].shape[:2]
+    for i, a in enumerate(acts):
+        if a.shape[:2] != (n_epochs, n_inputs):
+            raise ValueError(
+                f"activations[{i}]: has {a.shape[0]} epochs and {a.shape[1]} inputs but "
+                f"activations[0] has {n_epochs} and {n_inputs}; every layer must be recorded on "
+                "the same inputs at the same epochs"
+            )
+    ep = (
+        np.arange(n_epochs)
+        if epochs is None
+        else check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    )
+    if ep.size != n_epochs:
+        raise ValueError(
+            f"epochs: expected {n_epochs} epochs (axis 0 of the activations), got {ep.size}"
+        )
+    names = (
+        [f"layer {i + 1}" for i in range(len(acts))] if layer_names is None else list(layer_names)
+    )
+    if len(names) != len(acts):
+        raise ValueError(f"layer_names: expected {len(acts)} names, got {len(names)}")
+    y = check_labels(labels, "labels", n_samples=acts[0].shape[1])
+    grads = _gradient_arrays(gradient_mean, gradient_std, gradient_epochs, ep, len(acts))
+    return Recordings(
+        epochs=ep,
+        activations=LayerActivations(acts, names),
+        labels=y,
+        layer_names=names,
+        n_units=[int(a.shape[2]) for a in acts],
+        gradient_epochs=grads[0],
+        gradient_mean=grads[1],
+        gradient_std=grads[2],
+        gradient_groups=names if gradient_mean is not None else [],
+    )
+
+
+def _gradient_arrays(
+    mean: Any, std: Any, epochs: Any, default_epochs: np.ndarray, n_layers: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if mean is None and std is None:
+        return np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros((0, 0))
+    if mean is None or std is None:
+        raise ValueError("gradient_mean: gradient_mean and gradient_std go together; got only one")
+    m = check_array(mean, "gradient_mean", ndim=2)
+    s = check_array(std, "gradient_std", ndim=2)
+    ep = (
+        default_epochs
+        if epochs is None
+        else check_array(epochs, "gradient_epochs", ndim=1, dtype=np.int64)
+    )
+    if m.shape != s.shape or m.shape != (len(ep), n_layers):
+        raise ValueError(
+            f"gradient_std: expected gradient_mean and gradient_std of shape ({len(ep)}, "
+            f"{n_layers}) (gradient epochs, layers), got {m.shape} and {s.shape}"
+        )
+    return ep, m, s
+
+
+def _as_recordings(recordings: Any) -> Recordings:
+    if isinstance(recordings, Recordings):
+        return recordings
+    if isinstance(recordings, str | os.PathLike):
+        return load_recordings(recordings)
+    raise TypeError(
+        "recordings: expected a Recordings, or the path of a run folder written by train(); for "
+        f"plain arrays use recordings_from_arrays(...); got {type(recordings).__name__}"
+    )
+
+
+def _select_layers(rec: Recordings, layers: Any) -> list[int]:
+    if layers is None:
+        return list(range(rec.n_layers))
+    chosen = []
+    for layer in layers:
+        if isinstance(layer, str):
+            if layer not in rec.layer_names:
+                raise ValueError(
+                    f"layers: no layer {layer!r}; the recordings hold {rec.layer_names}"
+                )
+            chosen.append(rec.layer_names.index(layer))
+        elif isinstance(layer, numbers.Integral) and -rec.n_layers <= layer < rec.n_layers:
+            chosen.append(int(layer) % rec.n_layers)
+        else:
+            raise ValueError(
+                f"layers: no layer {layer!r}; the recordings hold {rec.n_layers} layers "
+                f"{rec.layer_names}"
+            )
+    if not chosen:
+        raise ValueError("layers: expected at least one layer, got none")
+    return chosen
+
+
+def _check_recordings(rec: Recordings, layers: list[int], labels: Any) -> np.ndarray:
+    """Every selected layer holds one record per listed epoch; returns the labels."""
+    n_epochs = rec.epochs.size
+    if n_epochs == 0:
+        raise ValueError("recordings: no epoch was recorded; train with record_epochs != 'none'")
+    if np.any(np.diff(rec.epochs) <= 0):
+        raise ValueError(f"recordings: epochs must increase, got {rec.epochs[:10].tolist()}...")
+    for layer in layers:
+        name = rec.layer_names[layer]
+        acts = rec.activations[layer]
+        if acts.shape[0] != n_epochs:
+            missing = rec.epochs[acts.shape[0] :].tolist()[:5] if acts.shape[0] < n_epochs else []
+            raise ValueError(
+                f"recordings: layer {name!r} holds {acts.shape[0]} records but {n_epochs} epochs "
+                f"are listed" + (f"; missing epochs {missing}..." if missing else "")
+            )
+        if acts.shape[2] != rec.n_units[layer]:
+            raise ValueError(
+                f"recordings: layer {name!r} has {acts.shape[2]} units, its index says "
+                f"{rec.n_units[layer]}"
+            )
+    n_eval = rec.activations[layers[0]].shape[1]
+    y = rec.labels if labels is None else labels
+    if y is None:
+        raise ValueError("labels: the recordings hold no labels; pass labels=(n_eval,) ints")
+    return check_labels(y, "labels", n_samples=n_eval)
+
+
+def _select_epochs(rec: Recordings, epochs: Any) -> np.ndarray:
+    """Indices of the chosen epochs in ``rec.epochs``; a missing epoch is a ValueError naming it."""
+    if epochs is None:
+        return np.arange(rec.epochs.size)
+    idx = np.array([rec.epoch_index(int(e)) for e in np.atleast_1d(epochs)], dtype=np.int64)
+    if idx.size == 0 or np.any(np.diff(idx) <= 0):
+        raise ValueError(f"epochs: expected increasing recorded epochs, got {list(epochs)}")
+    return idx
+
+
+# -------------------------------------------------------------------------------- the plane
+def _value_range(acts: np.ndarray, value_range: Any) -> tuple[float, float] | None:
+    if value_range is None:
+        return None
+    if isinstance(value_range, str):
+        lo, hi = float(acts.min()), float(acts.max())
+        return (lo, hi) if hi > lo else None
+    lo, hi = value_range
+    return float(lo), float(hi)
+
+
+def _check_value_range(value_range: Any) -> Any:
+    if value_range is None or value_range == "layer":
+        return value_range
+    if isinstance(value_range, str):
+        raise ValueError(f"value_range: expected 'layer', None or (low, high), got {value_range!r}")
+    try:
+        lo, hi = (float(v) for v in value_range)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"value_range: expected 'layer', None or (low, high), got {value_range!r}"
+        ) from exc
+    if not hi > lo:
+        raise ValueError(f"value_range: expected low < high, got ({lo}, {hi})")
+    return lo, hi
+
+
+def _noise_per_layer(noise_variance: Any, n_layers: int) -> list[float]:
+    if noise_variance is None:
+        raise ValueError(
+            "noise_variance: estimator='kde' needs the variance of the noise added to each layer "
+            "(an MLP's noise_variance, i.e. noise_std**2)"
+        )
+    values = (
+        [noise_variance] * n_layers
+        if isinstance(noise_variance, numbers.Real)
+        else list(noise_variance)
+    )
+    if len(values) != n_layers:
+        raise ValueError(
+            f"noise_variance: expected one value or {n_layers} (one per analysed layer), "
+            f"got {len(values)}"
+        )
+    return [float(check_scalar(v, "noise_variance", low=0.0, low_inclusive=False)) for v in values]
+
+
+def information_plane_points(
+    recordings: Any,
+    *,
+    estimator: str = "binning",
+    n_bins: int = 30,
+    value_range: Any = "layer",
+    noise_variance: Any = None,
+    kde_bound: str = "upper",
+    labels: Any = None,
+    layers: Sequence[int | str] | None = None,
+    epochs: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""(I(X;T), I(T;Y)) in nats of every selected layer at every selected epoch.
+
+    Parameters
+    ----------
+    recordings : Recordings or path of a run folder
+        See :func:`recordings_from_arrays` for plain arrays.
+    estimator : {"binning", "kde"}
+        ``"binning"``: ``n_bins`` equal-width bins per unit over ``value_range``, plug-in
+        entropies of binned rows, :math:`I(X;T) = H(T)` (Shwartz-Ziv & Tishby).
+        ``"kde"``: Kolchinsky--Tracey estimate for :math:`T = h(X) + N(0, \sigma^2 I)`, the
+        ``kde_bound`` (KL ``"upper"`` or Bhattacharyya ``"lower"``) one (Saxe et al.); costs
+        :math:`O(n^2)` per snapshot, so select ``epochs`` for large evaluation sets.
+    n_bins : int
+    value_range : "layer", None or (low, high)
+        Bins of a layer span: ``"layer"`` its min and max over the selected epochs (one grid per
+        layer through training); ``None`` each snapshot's own range; a pair: that range (the
+        paper: ``(-1, 1)`` for tanh layers).
+    noise_variance : float or sequence of float
+        :math:`\sigma^2` for ``"kde"`` (one per selected layer, or one for all).
+    kde_bound : {"upper", "lower"}
+    labels : array-like of int (n_inputs,), optional
+        Overrides the recordings' labels.
+    layers : sequence of int or str, optional
+        Layers to analyse (default all).
+    epochs : sequence of int, optional
+        Logged epochs to analyse (default all).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        I(X;T) and I(T;Y), each of shape (n_layers, n_epochs), in nats.
+    """
+    rec = _as_recordings(recordings)
+    chosen = _select_layers(rec, layers)
+    y = _check_recordings(rec, chosen, labels)
+    idx = _select_epochs(rec, epochs)
+    plan = _check_plan(estimator, n_bins, value_range, noise_variance, kde_bound, len(chosen))
+    return _points(rec, chosen, idx, y, plan)[:2]
+
+
+def _check_plan(estimator, n_bins, value_range, noise_variance, kde_bound, n_layers) -> dict:
+    check_option(estimator, "estimator", ESTIMATORS)
+    check_scalar(n_bins, "n_bins", kind=(int, np.integer), low=2)
+    plan = {
+        "estimator": estimator,
+        "n_bins": int(n_bins),
+        "value_range": _check_value_range(value_range),
+    }
+    if estimator == "kde":
+        plan["noise_variance"] = _noise_per_layer(noise_variance, n_layers)
+        plan["kde_bound"] = check_option(kde_bound, "kde_bound", ("upper", "lower"))
+    return plan
+
+
+def _points(
+    rec: Recordings,
+    layers: list[int],
+    idx: np.ndarray,
+    y: np.ndarray,
+    plan: dict,
+    joint: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, list]:
+    """The plane, plus the bin range used per layer (for the IB comparison).
+
+    With ``joint`` (binning only), each snapshot's binned encoder is evaluated exactly under
+    p(x, y) instead of the empirical labels."""
+    ixt = np.empty((len(layers), idx.size))
+    ity = np.empty_like(ixt)
+    ranges = []
+    for row, layer in enumerate(layers):
+        acts = rec.activations[layer][idx]
+        if plan["estimator"] == "binning":
+            vr = _value_range(acts, plan["value_range"])
+            ranges.append(vr)
+            if joint is None:
+                ixt[row], ity[row] = information_plane_binning_batch(acts, y, plan["n_bins"], vr)
+            else:
+                for col, snap in enumerate(acts):
+                    pt = _binned_point_under_joint(
+                        snap.astype(np.float64), plan["n_bins"], vr, joint
+                    )
+                    ixt[row, col], ity[row, col] = pt
+        else:
+            var = plan["noise_variance"][row]
+            for col, snap in enumerate(acts):
+                b = kde_mi_bounds(snap.astype(np.float64), y, var)
+                ixt[row, col] = b[f"I_XT_{plan['kde_bound']}_nats"]
+                ity[row, col] = b[f"I_TY_{plan['kde_bound']}_nats"]
+            ranges.append(_value_range(acts, plan["value_range"]))
+    return ixt, ity, ranges
+
+
+# ------------------------------------------------------------------------------ SNR phases
+def detect_phase_transition(epochs: Any, snr: Any, *, min_drop: float = 0.5) -> int | None:
+    r"""Epoch where the gradient SNR falls from the fitting to the diffusion phase, or None.
+
+    Rule: with :math:`s_i = \log_{10}\mathrm{SNR}_i` over the logged epochs (in order), choose the
+    split :math:`k` (at least 2 records on each side) minimising
+    :math:`\sum_{i<k}(s_i - \bar s_{<k})^2 + \sum_{i\ge k}(s_i - \bar s_{\ge k})^2` (one change
+    in level, least squares); report ``epochs[k]`` when :math:`\bar s_{<k} - \bar s_{\ge k}
+    \ge` ``min_drop`` decades, else None. On log-spaced epochs the fit is in log time, as the
+    phases are drawn in the paper.
+
+    Parameters
+    ----------
+    epochs : array-like of int, shape (n_records,)
+    snr : array-like, shape (n_records,)
+        Positive, finite :math:`\|\bar g\| / \|\mathrm{std}(g)\|`.
+    min_drop : float
+        Decades the level must fall by (0.5: about 3x).
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> epochs = np.arange(10)
+    >>> detect_phase_transition(epochs, [50, 40, 60, 45, 55, 0.5, 0.4, 0.6, 0.5, 0.45])
+    5
+    >>> detect_phase_transition(epochs, np.full(10, 3.0)) is None
+    True
+    """
+    ep = check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    s = check_array(snr, "snr", ndim=1)
+    if s.shape != ep.shape:
+        raise ValueError(f"snr: expected one value per epoch ({ep.size}), got {s.size}")
+    if (s <= 0).any():
+        raise ValueError("snr: expected positive values (a ratio of norms)")
+    check_scalar(min_drop, "min_drop", low=0.0)
+    x = np.log10(s)
+    n = x.size
+    if n < 4:
+        return None
+    k = np.arange(2, n - 1)
+    c1, c2 = np.cumsum(x), np.cumsum(x * x)
+    sse_left = c2[k - 1] - c1[k - 1] ** 2 / k
+    right_sum, right_sq = c1[-1] - c1[k - 1], c2[-1] - c2[k - 1]
+    sse_right = right_sq - right_sum**2 / (n - k)
+    best = int(k[np.argmin(sse_left + sse_right)])
+    drop = x[:best].mean() - x[best:].mean()
+    return int(ep[best]) if drop >= min_drop else None
+
+
+def _snr_transitions(rec: Recordings, layers: list[int], min_drop: float) -> tuple:
+    """SNR (n_gradient_epochs, n_layers), transitions per layer and overall, and a status line."""
+    ep = rec.gradient_epochs
+    if ep.size == 0:
+        status = "not measured: no gradient statistics were recorded (record_gradients=False)"
+        return ep, np.zeros((0, len(layers))), [None] * len(layers), None, status
+    if rec.gradient_mean.shape[1] != rec.n_layers:
+        raise ValueError(
+            f"recordings: gradient statistics have {rec.gradient_mean.shape[1]} columns but the "
+            f"recordings hold {rec.n_layers} layers; expected one per layer"
+        )
+    snr = rec.gradient_snr()[:, layers]
+    if not np.isfinite(snr).all() or (snr <= 0).any():
+        status = (
+            "not measured: the gradient standard deviation or mean is 0 at some epochs (full-batch "
+            "training has one minibatch per epoch), so the SNR is infinite or zero there"
+        )
+        warnings.warn(
+            f"recordings: SNR phases {status}; train with minibatches to see the phases",
+            UserWarning,
+            stacklevel=3,
+        )
+        return ep, snr, [None] * len(layers), None, status
+    per_layer = [
+        detect_phase_transition(ep, snr[:, j], min_drop=min_drop) for j in range(len(layers))
+    ]
+    overall = detect_phase_transition(ep, 10 ** np.log10(snr).mean(axis=1), min_drop=min_drop)
+    return ep, snr, per_layer, overall, "measured"
+
+
+# ------------------------------------------------------------------------------ compression
+def compression(i_xt: Any, epochs: Any) -> tuple[np.ndarray, np.ndarray]:
+    r"""Per layer, the epoch of the peak of I(X;T) and its drop from the peak to the last epoch.
+
+    :math:`c_l = \max_e I_l(X;T)(e) - I_l(X;T)(e_{last}) \ge 0` (nats); 0 when the peak is last.
+
+    Parameters
+    ----------
+    i_xt : array-like, shape (n_layers, n_epochs)
+    epochs : array-like of int, shape (n_epochs,)
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Peak epochs (int, shape (n_layers,)) and drops (nats, shape (n_layers,)).
+
+    Examples
+    --------
+    >>> peak, drop = compression([[1.0, 3.0, 2.5], [1.0, 2.0, 3.0]], [0, 10, 100])
+    >>> peak.tolist(), drop.tolist()
+    ([10, 100], [0.5, 0.0])
+    """
+    v = check_array(i_xt, "i_xt", ndim=2)
+    ep = check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    if v.shape[1] != ep.size:
+        raise ValueError(f"epochs: expected {v.shape[1]} epochs (columns of i_xt), got {ep.size}")
+    peak = v.argmax(axis=1)
+    return ep[peak], v.max(axis=1) - v[:, -1]
+
+
+# ------------------------------------------------------------------------------ the IB bound
+def ib_bound_at(curve: IBCurve, i_xt: Any) -> np.ndarray:
+    r"""The IB bound :math:`\max I(T;Y)` at given :math:`I(X;T)` (nats), from a computed curve.
+
+    The curve's points, sorted by :math:`I(X;T)` with :math:`I(T;Y)` made non-decreasing (the
+    bound is), are joined by straight lines from :math:`(0, 0)`; beyond the last point the bound
+    is :math:`I(X;Y)` (no encoder exceeds it; the curve reaches it at large :math:`\beta`).
+    The true curve is concave, so between points these chords lie at most slightly below it:
+    choose ``betas`` densely.
+
+    Examples
+    --------
+    >>> p = np.array([[0.25, 0.0], [0.0, 0.25], [0.25, 0.0], [0.0, 0.25]])
+    >>> c = ib_curve(p, [0.1, 100.0])
+    >>> ib_bound_at(c, [0.0, 2.0]).round(4).tolist()
+    [0.0, 0.6931]
+    """
+    order = np.argsort(curve.I_XT, kind="stable")
+    xs = np.concatenate([[0.0], curve.I_XT[order]])
+    ys = np.maximum.accumulate(np.concatenate([[0.0], curve.I_TY[order]]))
+    return np.interp(np.asarray(i_xt, dtype=np.float64), xs, ys, right=curve.I_XY)
+
+
+def _binned_point_under_joint(
+    act: np.ndarray, n_bins: int, vr: tuple[float, float] | None, p: np.ndarray
+) -> tuple[float, float]:
+    """Exact (I(X;T), I(T;Y)) under p(x, y) of the deterministic binned encoder t = bins(h(x))."""
+    t = row_keys(bin_indices(act, n_bins, vr))
+    p_ty = np.column_stack([np.bincount(t, weights=col) for col in p.T])
+    return float(entropy_of_distribution(p_ty.sum(axis=1))), mutual_information_of_joint(p_ty)
+
+
+# ------------------------------------------------------------------------------ the result
+@dataclass
+class InformationPlane(AnalysisResult):
+    """The information plane of a run, its gradient phases, compression and the IB bound.
+
+    Attributes
+    ----------
+    layer_names : list of str
+    epochs : ndarray (n_epochs,)
+    I_XT_nats, I_TY_nats : ndarray (n_layers, n_epochs)
+    H_X_nats : float
+        :math:`\\log n_{inputs}` (distinct, equally likely inputs): the ceiling of I(X;T).
+    H_Y_nats : float
+        Entropy of the labels (of Y under ``p_xy`` when the plane is evaluated under it).
+    estimator : str
+    estimator_options : dict
+        ``n_bins``, ``value_range``, ``noise_variance`` and ``kde_bound`` (kde), and
+        ``I_TY_under``: ``"labels"`` (the recorded labels) or ``"p_xy"``.
+    gradient_epochs : ndarray (n_gradient_epochs,)
+    gradient_snr : ndarray (n_gradient_epochs, n_layers)
+    transition_epoch : int or None
+        Fitting -> diffusion transition of the SNR averaged (geometrically) over layers.
+    transition_epoch_per_layer : list of (int or None)
+    snr_rule : str
+        The detection rule, in words.
+    snr_status : str
+        ``"measured"``, or why the phases were not (no gradient statistics; full batch).
+    peak_epoch : ndarray (n_layers,)
+        Epoch of each layer's largest I(X;T).
+    compression_nats : ndarray (n_layers,)
+        Drop of I(X;T) from its peak to the last epoch.
+    compresses : list of bool
+        ``compression_nats > compression_tol``.
+    compression_tol : float
+    ib : IBCurve or None
+        The IB curve of ``p_xy`` (when given).
+    ib_points_nats : ndarray (n_layers, 2) or None
+        Each layer's binned encoder at the last epoch, (I(X;T), I(T;Y)) exactly under ``p_xy``.
+    ib_gap_nats : ndarray (n_layers,) or None
+        The bound at the layer's I(X;T) minus its I(T;Y): the distance below the bound.
+    """
+
+    layer_names: list[str]
+    epochs: np.ndarray
+    I_XT_nats: np.ndarray
+    I_TY_nats: np.ndarray
+    H_X_nats: float
+    H_Y_nats: float
+    estimator: str
+    estimator_options: dict[str, Any]
+    gradient_epochs: np.ndarray
+    gradient_snr: np.ndarray
+    transition_epoch: int | None
+    transition_epoch_per_layer: list[int | None]
+    snr_rule: str
+    snr_status: str
+    peak_epoch: np.ndarray
+    compression_nats: np.ndarray
+    compresses: list[bool]
+    compression_tol: float
+    ib: IBCurve | None = None
+    ib_points_nats: np.ndarray | None = None
+    ib_gap_nats: np.ndarray | None = None
+
+    def plot(self, ax: Any = None, *, cmap: str = "viridis") -> Any:
+        """The information plane: one line per layer, points coloured by epoch, IB bound dashed."""
+        from matplotlib.colors import LogNorm
+
+        ax = new_axes(ax, figsize=(5.5, 4.0))
+        norm = LogNorm(vmin=self.epochs.min() + 1, vmax=self.epochs.max() + 1)
+        for row, name in enumerate(self.layer_names):
+            x, y = self.I_XT_nats[row], self.I_TY_nats[row]
+            ax.plot(x, y, "-", color="grey", lw=0.6, alpha=0.6, zorder=1)
+            sc = ax.scatter(x, y, c=self.epochs + 1, cmap=cmap, norm=norm, s=12, zorder=2)
+            ax.annotate(
+                name, (x[-1], y[-1]), fontsize="x-small", xytext=(3, 3), textcoords="offset points"
+            )
+        if self.ib is not None:
+            xs = np.linspace(0.0, self.H_X_nats, 200)
+            ax.plot(xs, ib_bound_at(self.ib, xs), "k--", lw=1, label="IB bound")
+            ax.plot(*self.ib_points_nats.T, "r*", ms=8, label="final layers under p(x,y)")
+            ax.legend(frameon=False, fontsize="small", loc="lower right")
+        ax.figure.colorbar(sc, ax=ax, label="epoch + 1")
+        ax.set_xlabel("I(X;T) [nats]")
+        ax.set_ylabel("I(T;Y) [nats]")
+        ax.set_title(f"information plane ({self.estimator})", fontsize="small")
+        return ax
+
+    def plot_snr(self, ax: Any = None) -> Any:
+        """Gradient SNR per layer vs epoch, with the detected transition."""
+        ax = new_axes(ax)
+        if self.gradient_epochs.size:
+            for row, name in enumerate(self.layer_names):
+                ax.loglog(self.gradient_epochs + 1, self.gradient_snr[:, row], lw=1, label=name)
+        ax.axhline(1.0, color="grey", ls=":", lw=1)
+        if self.transition_epoch is not None:
+            ax.axvline(
+                self.transition_epoch + 1,
+                color="C3",
+                lw=1.5,
+                label=f"transition (epoch {self.transition_epoch})",
+            )
+        ax.set_xlabel("epoch + 1")
+        ax.set_ylabel("gradient SNR  ||mean|| / ||std||")
+        ax.legend(frameon=False, fontsize="x-small")
+        return ax
+
+    def figure(self) -> Any:
+        """The plane and the SNR side by side."""
+        import matplotlib.pyplot as plt
+
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.0), constrained_layout=True)
+        self.plot(a)
+        self.plot_snr(b)
+        return fig
+
+
+def analyze_information_plane(
+    recordings: Any,
+    *,
+    estimator: str = "binning",
+    n_bins: int = 30,
+    value_range: Any = "layer",
+    noise_variance: Any = None,
+    kde_bound: str = "upper",
+    labels: Any = None,
+    layers: Sequence[int | str] | None = None,
+    epochs: Any = None,
+    p_xy: Any = None,
+    ib_betas: Any = None,
+    compression_tol: float = 0.1,
+    min_snr_drop: float = 0.5,
+) -> InformationPlane:
+    r"""The information plane of a run, with SNR phases, compression and the IB bound.
+
+    Parameters
+    ----------
+    recordings : Recordings or path of a run folder
+        From :func:`structlearn.train.train` (or :func:`recordings_from_arrays`).
+    estimator, n_bins, value_range, noise_variance, kde_bound, labels, layers, epochs :
+        See :func:`information_plane_points`.
+    p_xy : array-like (n_inputs, n_classes), optional
+        Joint distribution of the evaluation inputs (rows in the recordings' order) and labels,
+        for the IB bound; with ``estimator="binning"`` the whole plane is then evaluated under
+        it (each snapshot's binned encoder, exactly), so that plane and bound are comparable
+        (with the data's own deterministic labels this changes nothing). For the 12-bit task use
+        :func:`structlearn.estimators.tishby_joint` with a temperature > 0: with its
+        deterministic labels the bound is the trivial diagonal :math:`\min(I(X;T), H(Y))`. The
+        final layers are compared as binned encoders (``n_bins``, ``value_range``), whose
+        (I(X;T), I(T;Y)) under ``p_xy`` are exact, whatever ``estimator`` drew the plane.
+    ib_betas : array-like, optional
+        Trade-offs for :func:`~structlearn.estimators.ib_curve` (default :data:`DEFAULT_BETAS`).
+    compression_tol : float
+        Drop of I(X;T) after its peak (nats) above which a layer is said to compress.
+    min_snr_drop : float
+        Decades the SNR must fall by (:func:`detect_phase_transition`).
+
+    Returns
+    -------
+    InformationPlane
+
+    Examples
+    --------
+    >>> acts = np.tile(np.eye(4)[None], (3, 1, 1))                 # a one-hot layer, 3 epochs
+    >>> res = analyze_information_plane(recordings_from_arrays([acts], [0, 0, 1, 1]))
+    >>> round(float(res.I_XT_nats[0, -1]), 4), round(float(res.I_TY_nats[0, -1]), 4)
+    (1.3863, 0.6931)
+    """
+    rec = _as_recordings(recordings)
+    chosen = _select_layers(rec, layers)
+    y = _check_recordings(rec, chosen, labels)
+    idx = _select_epochs(rec, epochs)
+    plan = _check_plan(estimator, n_bins, value_range, noise_variance, kde_bound, len(chosen))
+    tol = float(check_scalar(compression_tol, "compression_tol", low=0.0))
+    check_scalar(min_snr_drop, "min_snr_drop", low=0.0)
+    joint = None if p_xy is None else _check_p_xy(p_xy, y.size)
+    ixt, ity, ranges = _points(rec, chosen, idx, y, plan, joint if estimator == "binning" else None)
+    ep = rec.epochs[idx]
+    g_ep, snr, per_layer, overall, status = _snr_transitions(rec, chosen, float(min_snr_drop))
+    peak, drop = compression(ixt, ep)
+    ib = points = gap = None
+    if joint is not None:
+        betas = DEFAULT_BETAS if ib_betas is None else ib_betas
+        ib = ib_curve(joint, betas)
+        last = [rec.activations[layer][idx[-1]].astype(np.float64) for layer in chosen]
+        points = np.array(
+            [
+                _binned_point_under_joint(a, plan["n_bins"], vr, joint)
+                for a, vr in zip(last, ranges, strict=True)
+            ]
+        )
+        gap = ib_bound_at(ib, points[:, 0]) - points[:, 1]
+    options = {k: v for k, v in plan.items() if k != "estimator"}
+    options["I_TY_under"] = "p_xy" if joint is not None and estimator == "binning" else "labels"
+    return InformationPlane(
+        layer_names=[rec.layer_names[i] for i in chosen],
+        epochs=ep,
+        I_XT_nats=ixt,
+        I_TY_nats=ity,
+        H_X_nats=float(np.log(y.size)),
+        H_Y_nats=(
+            float(entropy_of_distribution(joint.sum(axis=0)))
+            if options["I_TY_under"] == "p_xy"
+            else discrete_entropy(y)
+        ),
+        estimator=estimator,
+        estimator_options=options,
+        gradient_epochs=g_ep,
+        gradient_snr=snr,
+        transition_epoch=overall,
+        transition_epoch_per_layer=per_layer,
+        snr_rule=SNR_RULE,
+        snr_status=status,
+        peak_epoch=peak,
+        compression_nats=drop,
+        compresses=[bool(d > tol) for d in drop],
+        compression_tol=tol,
+        ib=ib,
+        ib_points_nats=points,
+        ib_gap_nats=gap,
+    )
+
+
+def _check_p_xy(p_xy: Any, n_inputs: int) -> np.ndarray:
+    p = check_joint(p_xy, "p_xy")
+    if p.shape[0] != n_inputs:
+        raise ValueError(
+            f"p_xy: expected one row per evaluation input ({n_inputs}), got shape {p.shape}"
+        )
+    return p
