@@ -11,10 +11,11 @@ SMALL_ARGS = [
     "data.n_samples=3000",
     "data.grid=[2, 2]",
     "data.tile=6",
-    "sparse_coding.n_atoms=24",
+    "methods=[sparse_coding, pca, random]",
+    "sparse_coding.n_filters=24",
     "sparse_coding.n_iter=150",
     "sparse_coding.batch_size=256",
-    "pca.n_components=24",
+    "pca.n_filters=24",
     "random.n_filters=24",
     "analysis.n_code_samples=300",
 ]
@@ -93,7 +94,7 @@ def test_run_is_reproducible_and_seed_dependent(tmp_path):
     }
     html = (a / "report.html").read_text()
     figures = sorted(p.stem for p in (a / "figures").glob("*.png"))
-    assert figures == ["filters", "locality_histogram", "mosaic_examples"]
+    assert figures == ["filters", "locality_histogram", "mosaic_examples", "objectives_compared"]
     assert html.count("data:image/png;base64,") == len(figures)
     # locality, measured: sparse coding is local, random filters sit near chance (1/4 for 2x2 tiles)
     m = ma["methods"]

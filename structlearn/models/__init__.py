@@ -1,1 +1,19 @@
-"""structlearn.models"""
+"""Models: fully connected networks that return every layer's output, and layer-wise learners.
+
+``MLP`` is trained end to end by :mod:`structlearn.train`; the layer-wise learners are
+scikit-learn estimators built one layer at a time without backpropagation.
+"""
+
+from structlearn.models.mlp import MLP
+from structlearn.models.r2svm import R2SVMClassifier
+from structlearn.models.redunet import ReduNet, ShiftInvariantReduNet1D, ShiftInvariantReduNet2D
+from structlearn.models.stack import SparseCodingStack
+
+__all__ = [
+    "MLP",
+    "R2SVMClassifier",
+    "ReduNet",
+    "ShiftInvariantReduNet1D",
+    "ShiftInvariantReduNet2D",
+    "SparseCodingStack",
+]

@@ -14,6 +14,7 @@ analysis, Hyvärinen & Hoyer 2000) or its largest magnitude.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -185,7 +186,9 @@ class SparseCodingStack(TransformerMixin, BaseEstimator):
             return self.ica_[layer].transform(H)
         D = self.components_[layer]
         if self.group_size is None:
-            return sparse_encode(H, D, lambda1=self.lambda1)
+            with warnings.catch_warnings():  # all-zero codes: fit raises a clearer error itself
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return sparse_encode(H, D, lambda1=self.lambda1)
         groups = np.arange(D.shape[0]) // self.group_size
         return group_sparse_encode(H, D, groups, lambda1=self.lambda1)
 

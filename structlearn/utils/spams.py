@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -166,7 +167,21 @@ def sparse_encode(
             pos=bool(positive),
             numThreads=_n_threads(n_threads),
         )
-    return np.asarray(A.toarray().T, dtype=np.float64)
+    codes = np.asarray(A.toarray().T, dtype=np.float64)
+    _warn_if_all_zero(codes, X, D, lambda1)
+    return codes
+
+
+def _warn_if_all_zero(codes: np.ndarray, X: np.ndarray, D: np.ndarray, lambda1: float) -> None:
+    """All-zero codes are the lasso's exact answer when lambda1 >= max |<d, x>|: say so."""
+    if codes.size and not codes.any() and X.any():
+        top = float(np.abs(X @ D.T).max())
+        warnings.warn(
+            f"sparse_encode: every code is zero because lambda1={lambda1:g} >= max |<d, x>| = "
+            f"{top:.3g}; lower lambda1 (or rescale X) to get non-trivial codes",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def check_groups(groups: np.ndarray, n_atoms: int) -> np.ndarray:
