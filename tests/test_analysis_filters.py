@@ -316,6 +316,15 @@ def test_analyze_filters_local_bank_with_tiles_and_codes():
     assert d["n_shapes"] == res.n_shapes and len(d["hoyer"]) == 36
     fig = res.figure()
     assert len(fig.axes) == 4  # three panels and the support map's colour bar
+    # Tile borders: 2 inner columns and 2 inner rows of 24 unit segments each.
+    borders = fig.axes[2].collections[-1].get_segments()
+    assert len(borders) == 96
+    assert {tuple(seg[0]) for seg in borders if seg[0][0] == seg[1][0]} >= {
+        (7.5, -0.5),
+        (15.5, 22.5),
+    }
+    count = fig.axes[2].images[0].get_array()
+    np.testing.assert_array_equal(count, (res.support != 0).sum(axis=0).reshape(24, 24))
     plt.close("all")
 
 

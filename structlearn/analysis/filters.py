@@ -690,6 +690,15 @@ def plot_filter_grid(filters: Any, image_shape: Any, ax: Any = None, n_max: int 
 
 
 # ------------------------------------------------------------------------------------ full analysis
+def _tile_borders(codes: np.ndarray) -> list[list[tuple[float, float]]]:
+    """Unit segments (in imshow pixel coordinates) between neighbouring pixels of different tiles."""
+    rows, cols = np.nonzero(codes[:, 1:] != codes[:, :-1])
+    segs = [[(c + 0.5, r - 0.5), (c + 0.5, r + 0.5)] for r, c in zip(rows, cols, strict=True)]
+    rows, cols = np.nonzero(codes[1:, :] != codes[:-1, :])
+    segs += [[(c - 0.5, r + 0.5), (c + 0.5, r + 0.5)] for r, c in zip(rows, cols, strict=True)]
+    return segs
+
+
 _FIGURE_ONLY = ("filters", "tile_codes", "support")
 
 
@@ -784,12 +793,9 @@ class FilterAnalysis(AnalysisResult):
         im = ax.imshow(count, cmap="viridis", interpolation="nearest")
         ax.figure.colorbar(im, ax=ax, label="filters with pruned support here")
         if self.tile_codes is not None:
-            ax.contour(
-                self.tile_codes,
-                levels=np.arange(self.tile_codes.max()) + 0.5,
-                colors="w",
-                linewidths=0.8,
-            )
+            from matplotlib.collections import LineCollection
+
+            ax.add_collection(LineCollection(_tile_borders(self.tile_codes), colors="w", lw=0.8))
         ax.set_title(
             f"pruned support (|w| >= {self.threshold:g} max|w|): {self.locality:.0%} local",
             fontsize="small",
