@@ -167,9 +167,9 @@ def test_module_equals_function_and_reads_tap():
     objective = MaximalCodingRateReduction(eps=0.4, gamma_r=1.5, normalize=True, tap=0)
     loss = objective([Zt, torch.zeros(30, 2)], torch.tensor(labels))
     ref = rate_reduction(Zt, torch.tensor(labels), 0.4, gamma_r=1.5, normalize=True)
-    assert float(loss.total) == pytest.approx(-float(ref.deltaR), rel=1e-12)
-    assert loss.parts["R_nats"] == pytest.approx(float(ref.R), rel=1e-12)
-    assert loss.parts["deltaR_nats"] == pytest.approx(float(ref.deltaR), rel=1e-12)
+    assert loss.total.item() == pytest.approx(-ref.deltaR.item(), rel=1e-12)
+    assert loss.parts["R_nats"] == pytest.approx(ref.R.item(), rel=1e-12)
+    assert loss.parts["deltaR_nats"] == pytest.approx(ref.deltaR.item(), rel=1e-12)
 
 
 def test_normalize_projects_onto_sphere():

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from structlearn.objectives._linalg import logdet_spd
+from structlearn.objectives._linalg import logdet_identity_plus_gram, logdet_spd
 from structlearn.objectives.base import Features, Loss, Objective
 from structlearn.objectives.distributed import gather_features, gather_targets
 from structlearn.utils.validation import check_labels, check_scalar, check_tensor
@@ -142,17 +142,10 @@ def _logdet_identity_plus(gram: torch.Tensor, scale: torch.Tensor) -> torch.Tens
     return logdet_spd(A)
 
 
-def _gram(Z: torch.Tensor) -> torch.Tensor:
-    """The cheaper Gram of ``Z`` (..., n, d): ``Z Zᵀ`` if n < d else ``Zᵀ Z``; same nonzero spectrum."""
-    if Z.shape[-2] < Z.shape[-1]:
-        return Z @ Z.transpose(-1, -2)
-    return Z.transpose(-1, -2) @ Z
-
-
 def _coding_rate(Z: torch.Tensor, eps: float) -> torch.Tensor:
     m, d = Z.shape
     scale = torch.tensor(d / (m * eps**2), dtype=torch.float64, device=Z.device)
-    return 0.5 * _logdet_identity_plus(_gram(Z), scale)
+    return 0.5 * logdet_identity_plus_gram(Z, scale)
 
 
 def _pack_by_class(Z: torch.Tensor, labels: torch.Tensor, n_classes: int):
@@ -175,7 +168,7 @@ def _compressed_rate_hard(
     counts = counts.double()
     present = counts > 0
     scale = torch.where(present, d / (counts.clamp_min(1) * eps**2), torch.zeros_like(counts))
-    logdets = _logdet_identity_plus(_gram(packed), scale)
+    logdets = logdet_identity_plus_gram(packed, scale)
     return 0.5 * (counts / m * logdets).sum()
 
 

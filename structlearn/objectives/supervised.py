@@ -38,7 +38,7 @@ class CrossEntropy(Objective):
         total = cross_entropy(logits, targets)
         with torch.no_grad():
             acc = (logits.argmax(1).cpu() == torch.as_tensor(targets).cpu()).float().mean()
-        return Loss(total, {"cross_entropy_nats": float(total), "accuracy": float(acc)})
+        return Loss(total, {"cross_entropy_nats": total.detach().item(), "accuracy": acc.item()})
 
     def predict(self, features: Features) -> torch.Tensor:
         """Logits of the tap this objective reads, shape (n_samples, n_classes)."""
