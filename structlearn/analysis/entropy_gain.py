@@ -59,6 +59,7 @@ __all__ = [
     "LayerEntropies",
     "analyze_entropy_gain",
     "layer_entropies",
+    "layer_entropy",
     "normalise_layer",
     "recommended_depth",
 ]
@@ -183,6 +184,38 @@ def _knn_with_bias(z: np.ndarray, k: int, rng: np.random.Generator) -> tuple[flo
     g = rng.multivariate_normal(np.zeros(z.shape[1]), cov, size=z.shape[0], method="cholesky")
     closed = 0.5 * (z.shape[1] * np.log(2 * np.pi * np.e) + np.linalg.slogdet(cov)[1])
     return h, knn_entropy(g, k=k, random_state=rng) - float(closed)
+
+
+def layer_entropy(
+    x: Any,
+    measure: str = "gaussian",
+    *,
+    normalisation: str = "standardise",
+    n_components: int | None = None,
+    marginal: str = "binning",
+    n_bins: int = 30,
+    k: int = 3,
+) -> tuple[float, int]:
+    r"""One layer's ``measure`` (nats) after ``normalisation``, and the dimension it was taken in.
+
+    ``measure``: ``"gaussian"`` (:math:`\tfrac12\log\det(2\pi e\hat\Sigma)`), ``"marginal"``
+    (sum of per-unit entropies) or ``"total_correlation"`` (their difference); other parameters
+    as in :func:`layer_entropies`. A layer whose units are all constant has entropy
+    :math:`-\infty`: ``(nan, 0)`` is returned for it.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(20000, 2))
+    >>> h, d = layer_entropy(x)
+    >>> bool(abs(h - np.log(2 * np.pi * np.e)) < 0.01), d
+    (True, 2)
+    """
+    check_option(measure, "measure", MEASURES)
+    _check_options(normalisation, marginal, n_bins, k, 0)
+    z, _ = normalise_layer(x, normalisation, n_components)
+    if z.shape[1] == 0:
+        return float("nan"), 0
+    return _measure(z, measure, marginal, n_bins, k), int(z.shape[1])
 
 
 @dataclass
