@@ -1,7 +1,8 @@
-"""Command line: ``structlearn run | list | report``.
+"""Command line: ``structlearn run | list | report | sweep``.
 
 Exit status 0 on success, 2 on a user error (bad config, bad data, bad arguments) with one line on
-stderr naming what was wrong, 130 on Ctrl-C (checkpoints are kept for ``--resume``).
+stderr naming what was wrong, 130 on Ctrl-C (checkpoints are kept for ``--resume``). ``sweep`` exits
+1 when some of its runs failed (each is listed with its error; the others finished).
 """
 
 from __future__ import annotations
@@ -43,6 +44,40 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="re-render report.html from saved results")
     rep.add_argument("results", help="a results folder, or a root holding several")
+
+    sw = sub.add_parser(
+        "sweep",
+        help="run a study over a grid of config values x seeds on Dask",
+        description="Run a study over the cartesian product of --grid values x --seeds on Dask's "
+        "distributed scheduler (a local cluster, or --scheduler ADDRESS; on SLURM start one with "
+        "dask-jobqueue). Each run writes ROOT/<grid values>__seed=<s>/; a rerun skips finished "
+        "runs. ROOT gets sweep.json, sweep.csv (mean, std, 95%% t-interval over seeds) and "
+        "index.html.",
+    )
+    sw.add_argument("config", help="a study config, e.g. experiments/mosaic_filters.yaml")
+    sw.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a config key and its values, e.g. --grid sparse_coding.lambda1=0.1,0.2 "
+        "(repeatable; lists in brackets: --grid 'data.grid=[2,2],[3,3]')",
+    )
+    sw.add_argument("--seeds", type=int, default=1, help="seeds per grid point (default 1)")
+    sw.add_argument("--out", help="sweep root folder (default: results/sweeps/<config name>)")
+    sw.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
+    sw.add_argument("--workers", type=int, help="local cluster workers (default: one per core)")
+    sw.add_argument("--preset", help="apply a named preset of the config to every run")
+    sw.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key in every run (repeatable)",
+    )
+    sw.add_argument("--resume", action="store_true", help="interrupted runs resume checkpoints")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar or table")
     return p
 
 
@@ -102,9 +137,45 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from structlearn.sweep import parse_grid, run_sweep
+
+    if not args.grid:
+        raise ConfigError("--grid: expected at least one, e.g. --grid data.n_samples=2000,4000")
+    grid: dict[str, list] = {}
+    for text in args.grid:
+        key, values = parse_grid(text)
+        if key in grid:
+            raise ConfigError(f"--grid {key}: given twice; list every value in one --grid")
+        grid[key] = values
+    try:
+        result = run_sweep(
+            args.config,
+            grid,
+            args.seeds,
+            out=args.out,
+            preset=args.preset,
+            overrides=args.overrides,
+            scheduler=args.scheduler,
+            n_workers=args.workers,
+            resume=args.resume,
+            quiet=args.quiet,
+        )
+    except KeyboardInterrupt:
+        print("structlearn sweep: interrupted; rerun the same command to continue", file=sys.stderr)
+        return 130
+    counts = ", ".join(f"{result.count(s)} {s}" for s in ("ran", "cached", "failed"))
+    for rec in result.failed:
+        print(f"structlearn sweep: run {rec['name']} failed: {rec['error']}", file=sys.stderr)
+    if not args.quiet:
+        print(f"{len(result.runs)} runs: {counts}")
+        print(f"summary: {result.root}/sweep.csv, sweep.json, index.html")
+    return 1 if result.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"run": _cmd_run, "list": _cmd_list, "report": _cmd_report}
+    commands = {"run": _cmd_run, "list": _cmd_list, "report": _cmd_report, "sweep": _cmd_sweep}
     try:
         return commands[args.command](args)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
