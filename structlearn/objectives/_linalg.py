@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["logdet_identity_plus_gram", "logdet_spd"]
+__all__ = ["cholesky_spd", "gram", "identity_plus", "logdet_identity_plus_gram", "logdet_spd"]
 
 
-def _cholesky(A: torch.Tensor) -> torch.Tensor:
+def cholesky_spd(A: torch.Tensor) -> torch.Tensor:
+    """Lower Cholesky factor of a batch of SPD matrices (a tiny ridge if rounding broke them)."""
     L, info = torch.linalg.cholesky_ex(A)
     if bool((info > 0).any()):  # only for absurdly scaled input: shift by a tiny ridge
         ridge = 1e-12 * A.diagonal(dim1=-2, dim2=-1).amax(-1)
@@ -27,7 +28,7 @@ class _LogdetSPD(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, A: torch.Tensor) -> torch.Tensor:
-        L = _cholesky(A)
+        L = cholesky_spd(A)
         ctx.save_for_backward(A, L)
         return 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
@@ -41,13 +42,20 @@ class _LogdetSPD(torch.autograd.Function):
         return grad.to(inv.dtype)[..., None, None] * inv
 
 
-def _gram(X: torch.Tensor, rows: bool) -> torch.Tensor:
+def gram(X: torch.Tensor, rows: bool) -> torch.Tensor:
+    """``X Xᵀ`` (``rows=True``) or ``Xᵀ X`` of a batch ``X`` (..., n, d)."""
     return X @ X.mT if rows else X.mT @ X
 
 
-def _identity_plus(G: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    A = G.double() * scale[..., None, None]
-    return A + torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+def identity_plus(G: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``I + scale·G`` in float64 (in place on a fresh copy unless autograd is recording)."""
+    if torch.is_grad_enabled():
+        A = G.double() * scale[..., None, None]
+        return A + torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    A = G.to(torch.float64, copy=True)
+    A.mul_(scale[..., None, None])
+    A.diagonal(dim1=-2, dim2=-1).add_(1.0)
+    return A
 
 
 class _LogdetGram(torch.autograd.Function):
@@ -57,7 +65,7 @@ class _LogdetGram(torch.autograd.Function):
     @staticmethod
     def forward(ctx, X: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
         rows = X.shape[-2] < X.shape[-1]
-        L = _cholesky(_identity_plus(_gram(X, rows), scale))
+        L = cholesky_spd(identity_plus(gram(X, rows), scale))
         ctx.save_for_backward(X, scale, L)
         ctx.rows = rows
         return 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
@@ -66,7 +74,7 @@ class _LogdetGram(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor):
         X, scale, L = ctx.saved_tensors
         if torch.is_grad_enabled():  # double backward: rebuild A⁻¹ on the autograd tape
-            L = torch.linalg.cholesky(_identity_plus(_gram(X, ctx.rows), scale))
+            L = torch.linalg.cholesky(identity_plus(gram(X, ctx.rows), scale))
         coef = ((2.0 * grad.double() * scale)[..., None, None] * torch.cholesky_inverse(L)).to(
             X.dtype
         )
