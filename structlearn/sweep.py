@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import hashlib
 import io
 import itertools
@@ -37,6 +38,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -340,6 +342,9 @@ def _execute(
     """Submit every run in ``todo`` and fill its record as results arrive (in completion order)."""
     from distributed import as_completed
 
+    for run, _ in todo:  # half-built folders of runs killed earlier (a live run makes a new one)
+        for stale in root.glob(f".{glob.escape(run.name)}.*.partial"):
+            shutil.rmtree(stale, ignore_errors=True)
     futures = {
         client.submit(
             _run_one,
@@ -428,6 +433,9 @@ def run_sweep(
                 with _client(scheduler, workers, quiet) as own:
                     _execute(own, todo, **kwargs)
     finally:
+        for run, rec in zip(runs, records):  # finished while the sweep was being interrupted
+            if rec["status"] == "pending" and (root / run.name / "metrics.json").is_file():
+                rec["status"] = "ran"
         result.points = aggregate_runs(root, runs, records)
         write_summary(
             result, config_path=config_path, grid=grid, preset=preset, overrides=overrides

@@ -353,6 +353,8 @@ def _check_sweep(capsys, tmp_path, config, log, address, client):
     before_lost = (root / lost["name"] / "metrics.json").read_text()
     kept_inode = (root / kept["name"] / "metrics.json").stat().st_ino
     (root / lost["name"]).rename(tmp_path / "moved-away")
+    stale = root / f".{lost['name']}.k1ll3d.partial"  # what a killed worker leaves behind
+    stale.mkdir()
     log.write_text("")
     result = run_sweep(
         config,
@@ -371,6 +373,7 @@ def _check_sweep(capsys, tmp_path, config, log, address, client):
         root / lost["name"] / "metrics.json"
     ).read_text() == before_lost  # same seed, same numbers
     assert (root / kept["name"] / "metrics.json").stat().st_ino == kept_inode  # untouched
+    assert not stale.exists()
     again = json.loads((root / "sweep.json").read_text())
     assert again["points"] == summary["points"]
 
