@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a study over the cartesian product of --grid values x --seeds on Dask's "
         "distributed scheduler (a local cluster, or --scheduler ADDRESS; on SLURM start one with "
         "dask-jobqueue). Each run writes ROOT/<grid values>__seed=<s>/; a rerun skips finished "
-        "runs. ROOT gets sweep.json, sweep.csv (mean, std, 95%% t-interval over seeds) and "
+        "runs. ROOT gets sweep.json, sweep.csv (mean, std, 95% t-interval over seeds) and "
         "index.html.",
     )
     sw.add_argument("config", help="a study config, e.g. experiments/mosaic_filters.yaml")
@@ -63,7 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a config key and its values, e.g. --grid sparse_coding.lambda1=0.1,0.2 "
         "(repeatable; lists in brackets: --grid 'data.grid=[2,2],[3,3]')",
     )
-    sw.add_argument("--seeds", type=int, default=1, help="seeds per grid point (default 1)")
+    sw.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="seeds per grid point: the config's seed and the ones after it (default 1)",
+    )
     sw.add_argument("--out", help="sweep root folder (default: results/sweeps/<config name>)")
     sw.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
     sw.add_argument("--workers", type=int, help="local cluster workers (default: one per core)")

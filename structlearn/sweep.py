@@ -148,10 +148,8 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
 
 
 def _yaml_text(value: Any) -> str:
-    """``value`` as the YAML text that ``--set`` reads back to the same value."""
-    text = yaml.safe_dump([value], default_flow_style=True, width=math.inf).strip()[1:-1]
-    assert yaml.safe_load(text) == value, (value, text)
-    return text
+    """``value`` as YAML text for ``--set`` (checked to read back equal in :func:`_check_grid`)."""
+    return yaml.safe_dump([value], default_flow_style=True, width=math.inf).strip()[1:-1]
 
 
 def _slug(value: Any) -> str:
@@ -191,9 +189,18 @@ def _check_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
             raise ConfigError("--grid seed: the seed is not a grid key; use --seeds N")
         if isinstance(values, str) or not isinstance(values, Sequence) or not values:
             raise ConfigError(f"--grid {key}: expected a non-empty list of values, got {values!r}")
-        if len({_yaml_text(v) for v in values}) != len(values):
-            raise ConfigError(f"--grid {key}: repeated value in {list(values)!r}")
-        out[key] = list(values)
+        try:
+            plain = to_jsonable(list(values))  # numpy scalars, tuples -> plain Python
+        except TypeError:
+            plain = None
+        if plain is None or any(yaml.safe_load(_yaml_text(v)) != v for v in plain):
+            raise ConfigError(
+                f"--grid {key}: expected finite numbers, strings, booleans, null or lists of "
+                f"them, got {values!r}"
+            )
+        if len({_yaml_text(v) for v in plain}) != len(plain):
+            raise ConfigError(f"--grid {key}: repeated value in {plain!r}")
+        out[key] = plain
     return out
 
 

@@ -164,6 +164,11 @@ def test_plan_validates_every_run_and_colliding_names_get_hashes(toy):
     assert runs[0].config["toy"]["scale"] == 1.0 and runs[-1].config["toy"]["log"] == "a_b"
     with pytest.raises(ConfigError, match=r"toy\.scale: expected float"):
         plan_sweep(config, {"toy.scale": [1, "big"]}, 1)
+    for bad in ([float("nan")], [np.float64(1.0), 1.0], []):
+        with pytest.raises(ConfigError, match=r"--grid toy\.scale: (expected|repeated)"):
+            plan_sweep(config, {"toy.scale": bad}, 1)
+    (run,) = plan_sweep(config, {"toy.scale": (np.float32(0.5),)}, [7])  # numpy, tuple, seed list
+    assert run.config["toy"]["scale"] == 0.5 and run.seed == 7 and run.point == {"toy.scale": 0.5}
 
 
 # ---------------------------------------------------------------------------- bad input: exit 2
