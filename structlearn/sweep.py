@@ -361,8 +361,7 @@ def _execute(
             preset,
             run.seed,
             resume,
-            key=f"structlearn-{run.name}-{os.urandom(4).hex()}",
-            pure=False,
+            key=f"structlearn-{run.name}-{os.urandom(4).hex()}",  # unique: never reuses a result
         ): record
         for run, record in todo
     }
