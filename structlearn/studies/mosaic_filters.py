@@ -112,16 +112,22 @@ def _sparse_coding(X, mosaic, cfg, seed):
     return D, lambda Z: sparse_encode(Z, D, lambda1=c["lambda1"])
 
 
-def _pca_components(X: np.ndarray, n: int, seed: int) -> np.ndarray:
-    from sklearn.decomposition import PCA
+def _pca_components(X: np.ndarray, n: int) -> np.ndarray:
+    """Top ``n`` principal axes, shape (n, n_features), from the covariance's eigendecomposition.
 
-    return (
-        PCA(n_components=min(n, *X.shape), svd_solver="full", random_state=seed).fit(X).components_
-    )
+    ``eigh`` of the (n_features, n_features) covariance costs far less than an SVD of the
+    (n_samples, n_features) data when n_samples >> n_features. Signs are fixed so that each
+    axis's largest-magnitude entry is positive (the result is then deterministic).
+    """
+    Xc = X - X.mean(axis=0)
+    evals, evecs = np.linalg.eigh(Xc.T @ Xc / len(X))
+    W = evecs[:, np.argsort(evals)[::-1][: min(n, *X.shape)]].T
+    signs = np.sign(W[np.arange(len(W)), np.abs(W).argmax(axis=1)])
+    return W * signs[:, None]
 
 
 def _pca(X, mosaic, cfg, seed):
-    W = _pca_components(X, cfg["pca"]["n_filters"], seed)
+    W = _pca_components(X, cfg["pca"]["n_filters"])
     return W, _linear_codes(W)
 
 
@@ -170,7 +176,7 @@ def _ica_infomax(X, mosaic, cfg, seed):
     from structlearn.objectives.infomax import InfoMaxICA
 
     c = cfg["ica_infomax"]
-    P = _pca_components(X, c["n_filters"], seed)
+    P = _pca_components(X, c["n_filters"])
     Xp = X @ P.T
     scale = Xp.std(axis=0)
     P = P / scale[:, None]  # unit-variance components, the usual input of InfoMax ICA
