@@ -206,6 +206,12 @@ def test_bad_input_raises_naming_the_argument():
         rate_reduction(torch.tensor([[np.nan, 0.0]] * 6), y, 0.5)
     with pytest.raises(ValueError, match="Z"):
         coding_rate(torch.tensor([[np.inf, 0.0]]), 0.5)
+    with pytest.raises(ValueError, match="Z"):  # +Inf and -Inf in one column
+        coding_rate(torch.tensor([[np.inf, 0.0], [-np.inf, 1.0]]), 0.5)
+    with pytest.raises(ValueError, match="Z"):
+        coding_rate(torch.zeros(3), 0.5)  # 1-D
+    with pytest.raises(ValueError, match="features"):
+        MaximalCodingRateReduction()(torch.full((4, 2), np.nan), torch.tensor([0, 1, 0, 1]))
     with pytest.raises(ValueError, match="membership"):
         rate_reduction(Z, y[:5], 0.5)
     with pytest.raises(ValueError, match="membership"):
