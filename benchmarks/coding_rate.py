@@ -11,7 +11,8 @@ Times :func:`structlearn.objectives.coding_rate.rate_reduction` against, in the 
 
 Each (method, size) first runs once in its own subprocess, which reports its peak resident memory
 (VmHWM above the baseline after set-up) and its ΔR. Times are then the median of repeats run in
-one process with the methods interleaved, so load on a shared machine hits every method alike; a
+one process with the methods interleaved, so load on a shared machine hits every method alike
+(each timed call follows an untimed call of the same method: steady state for all); a
 reference slower than ``--slow-after`` seconds per call keeps its single subprocess timing, to keep
 the run to a few minutes.
 
@@ -166,12 +167,13 @@ def measure_peak(method: str, m: int, d: int, k: int) -> dict:
 
 
 def time_interleaved(sizes_calls: dict, repeats: int, slow: set) -> dict:
-    """Median seconds per method, the methods' repeats interleaved so load drift hits all alike."""
+    """Median seconds per method, the methods' repeats interleaved so load drift hits all alike;
+    each timed call follows an untimed one of the same method (steady state, warm caches, for
+    every method alike)."""
     times = {meth: [] for meth in sizes_calls if meth not in slow}
-    for meth in times:
-        sizes_calls[meth]()  # warm-up
     for _ in range(repeats):
         for meth in times:
+            sizes_calls[meth]()  # warm-up: the previous method left its own data in the caches
             t0 = _clock()
             sizes_calls[meth]()
             times[meth].append(_clock() - t0)
@@ -223,7 +225,8 @@ def main() -> None:
     print(f"times: {clock} milliseconds")
     print(f"eps = {EPS} (ε); the published formulation receives ε² = {EPS**2}")
     print(
-        f"median of {args.repeats} interleaved repeats; a reference slower than "
+        f"median of {args.repeats} interleaved repeats (each after an untimed warm-up call); "
+        "a reference slower than "
         f"{args.slow_after} s per call is timed once, in its own process"
     )
     print(
