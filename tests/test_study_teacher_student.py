@@ -79,6 +79,7 @@ def test_measure_on_a_student_built_from_the_teacher():
     assert s["loss_keep_teacher_width_by_norm"] == pytest.approx(0.0, abs=1e-10)
     assert s["fewest_kept_within_tolerance"] <= 4
     assert s["n_aligned"] == 4 and s["fanout_unaligned_median"] == 0.0
+    assert s["uncovered_teacher_strength_ranks"] == []
     # ... while keeping 4 of 12 at random loses a teacher unit with probability 1 - 1/C(12,4)
     assert s["loss_keep_teacher_width_random"] > 0.05
     assert curve.loss_by_norm[-1] == pytest.approx(
@@ -159,3 +160,18 @@ def test_tiny_run_is_reproducible_and_consistent(tmp_path):
 def test_bad_config_raises_config_error_naming_the_key(override, key, tmp_path):
     with pytest.raises(ConfigError, match=key):
         run_experiment(CONFIG, out=tmp_path / "r", preset="smoke", overrides=[override], quiet=True)
+
+
+def test_a_teacher_unit_without_a_copy_is_reported_with_its_strength_rank():
+    teacher = make_teacher(8, (4, 2), output_decay=1.0, random_state=0)
+    strongest_first = np.argsort(-teacher.fan_out_norms(0).numpy())
+    test = sample_teacher_data(teacher, 1500, random_state=1)
+    student = _student_from_teacher(teacher, n_junk=4)
+    weakest = int(strongest_first[-1])
+    with torch.no_grad():  # remove the copy of the weakest teacher unit from the student
+        student.layers[0].weight[weakest] = 0.0
+        student.layers[0].bias[weakest] = -1.0
+    with pytest.warns(UserWarning, match="constant"):
+        _, _, s = _measure(teacher, student, test, ANALYSIS, seed=0)
+    assert s["uncovered_teacher_strength_ranks"] == [4]
+    assert s["share_teachers_covered"] == 0.75

@@ -177,7 +177,13 @@ def _measure(
         n_random=a["n_random"],
         random_state=seed,
     )
-    return align, curve, _summaries(align, curve, n, m, thr, a["prune_tolerance"])
+    summary = _summaries(align, curve, n, m, thr, a["prune_tolerance"])
+    # strength rank of each teacher unit left without an aligned student (1 = largest fan-out)
+    rank = np.argsort(np.argsort(-teacher.fan_out_norms(0).numpy(), kind="stable")) + 1
+    summary["uncovered_teacher_strength_ranks"] = sorted(
+        int(r) for r in rank[align.teacher_best_corr < thr]
+    )
+    return align, curve, summary
 
 
 def _summaries(
@@ -209,6 +215,13 @@ def _values(per_seed: list[dict], factor: int, key: str) -> list[float]:
     return [s["factors"][str(factor)][key] for s in per_seed]
 
 
+def _ranks(per_seed: list[dict], factor: int) -> str:
+    ranks = [
+        s["factors"][str(factor)].get("uncovered_teacher_strength_ranks", []) for s in per_seed
+    ]
+    return "; ".join(f"seed {i}: {r or 'none'}" for i, r in enumerate(ranks))
+
+
 def verdicts(
     per_seed: list[dict], factors: list[int], width: int, thr: float, l_ratio: float, tol: float
 ) -> list[Verdict]:
@@ -221,7 +234,9 @@ def verdicts(
             f"correlation (Tian 2020: student specialisation); here correlation >= {thr:g}",
             measured="share of teacher units covered: "
             + "; ".join(f"x{f}: {cover[f]}" for f in factors)
-            + f". Rule: at the largest factor (x{big}) every teacher unit is covered in every seed",
+            + f". Strength ranks (1 = largest fan-out of {width}) of the teacher units left "
+            f"uncovered at x{big}: {_ranks(per_seed, big)}. Rule: at the largest factor (x{big}) "
+            "every teacher unit is covered in every seed",
             held=bool(min(_values(per_seed, big, "share_teachers_covered")) >= 1.0),
         )
     ]
@@ -358,7 +373,20 @@ def _figures(
 
 # ------------------------------------------------------------------------------------------- run
 def run(config: dict[str, Any], context: RunContext) -> StudyOutput:
-    """Train students of every factor on every seed's teacher and measure their alignment."""
+    """Train students of every factor on every seed's teacher and measure their alignment.
+
+    The networks are tiny, so torch runs on one thread here (several threads only contend on a
+    loaded machine); the caller's setting is restored afterwards.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _run(config, context)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(config: dict[str, Any], context: RunContext) -> StudyOutput:
     from structlearn.utils.progress import progress
 
     factors = sorted(set(config["student"]["factors"]))
