@@ -349,6 +349,7 @@ def _figures(
             ax.axvline(width, color="k", ls=":", lw=1, label="teacher width")
             ax.set_xlabel("students kept")
             ax.set_yscale("symlog", linthresh=1e-3)
+            ax.set_ylim(bottom=0.0)
             ax.set_title(f"x{f}", fontsize="small")
         axes[0, 0].set_ylabel("relative test loss (MSE / variance)")
         axes[0, -1].legend(frameon=False, fontsize="x-small")
