@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install -q -c constraints.txt
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test test-slow bench lint clean
+.PHONY: install demo test test-slow test-browser bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# The report checked in a real headless browser (Debian's Chromium + Playwright; root, or sudo).
+test-browser: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	$(PIP) -e ".[dev,browser]"
+	$(BIN)/python -m pytest -q -m slow tests/test_report_browser.py
 
 bench: $(STAMP)
 	$(PIP) -e ".[dev,bench]"

@@ -57,6 +57,7 @@ SCHEMA = {
     "ica_infomax": {
         **_WIDTH,
         "nonlinearity": Field(str, "logistic", choices=["logistic", "sech"]),
+        "lr": Field(float, 1e-2, low=1e-8, doc="Adam learning rate (ICA converges slowly at 2e-3)"),
     },
     "gaussian_infomax": {**_WIDTH, "ridge": Field(float, 1e-3, low=0.0, doc="channel noise")},
     "mcr2": {
@@ -144,13 +145,20 @@ class _InputOnly(torch.nn.Module):
         return [x]
 
 
-def _fit(model: torch.nn.Module, objective: Any, data: tuple, cfg: dict, seed: int) -> None:
+def _fit(
+    model: torch.nn.Module,
+    objective: Any,
+    data: tuple,
+    cfg: dict,
+    seed: int,
+    lr: float | None = None,
+) -> None:
     from structlearn.train import TrainConfig, train
 
     t = cfg["training"]
     config = TrainConfig(
         optimizer="adam",
-        lr=t["lr"],
+        lr=t["lr"] if lr is None else lr,
         epochs=t["epochs"],
         batch_size=t["batch_size"],
         store_activations=False,
@@ -181,7 +189,8 @@ def _ica_infomax(X, mosaic, cfg, seed):
     scale = Xp.std(axis=0)
     P = P / scale[:, None]  # unit-variance components, the usual input of InfoMax ICA
     ica = InfoMaxICA(P.shape[0], nonlinearity=c["nonlinearity"], random_state=seed)
-    _fit(_InputOnly(), ica, (torch.as_tensor(Xp / scale, dtype=torch.float32),), cfg, seed)
+    Xt = torch.as_tensor(Xp / scale, dtype=torch.float32)
+    _fit(_InputOnly(), ica, (Xt,), cfg, seed, lr=c["lr"])
     W = ica.weight.detach().double().numpy() @ P
     return W, _linear_codes(W)
 
