@@ -725,6 +725,8 @@ class _Trainer:
             epochs = progress(epochs, desc="train", total=len(epochs))
         for epoch in epochs:
             lr = self.optimizer.param_groups[0]["lr"]
+            if hasattr(self.objective, "set_epoch"):  # e.g. a β schedule: epochs finished so far
+                self.objective.set_epoch(epoch - 1)
             row = {"epoch": epoch, "lr": lr, **self.train_epoch(epoch)}
             if self.scheduler is not None:
                 self.scheduler.step()

@@ -330,3 +330,20 @@ def test_regression_targets_and_a_model_without_layers():
     mse = float(((net(torch.as_tensor(X))[-1] - torch.as_tensor(targets)) ** 2).mean())
     assert res.final_metrics["train_mse"] == pytest.approx(mse, rel=1e-6)
     assert res.final_metrics["train_mse"] < 0.5 * res.history[1]["train_mse"]
+
+
+def test_beta_schedule_advances_once_per_epoch():
+    """The trainer calls ``objective.set_epoch`` so a β schedule moves with training."""
+    from structlearn.objectives.bottleneck import BetaSchedule, VariationalIB
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(64, 6, generator=g)
+    y = (X[:, 0] > 0).long()
+    model = MLP([6, 5], activation="tanh", random_state=0)
+    vib = VariationalIB(5, 2, 2, beta=BetaSchedule("linear", 0.0, 1.0, n_epochs=4), random_state=0)
+    config = TrainConfig(
+        epochs=5, lr=0.01, record_gradients=False, store_activations=False, n_records=1
+    )
+    result = train(model, vib, (X, y), config=config)
+    betas = [row["train_beta"] for row in result.history if "train_beta" in row]
+    assert betas == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
