@@ -195,3 +195,15 @@ def test_bad_input_names_the_argument():
         analyze_entropy_gain([])
     with pytest.raises(TypeError, match="layers"):
         analyze_entropy_gain(x)
+
+
+def test_resamples_where_a_rare_unit_is_constant_are_skipped_and_counted():
+    x = gaussian(n=200, d=3, seed=12)
+    rare = np.zeros((200, 1))
+    rare[0] = 1.0  # active on one sample: absent from ~37% of resamples (1 - 1/n)^n
+    layer = np.hstack([x, rare])
+    with pytest.warns(UserWarning, match="n_bootstrap"):
+        res = analyze_entropy_gain([x, layer], n_bootstrap=60, knn_max_dim=0, random_state=0)
+    assert 25 < res.n_bootstrap_used < 52  # expected 60 (1 - 0.366) = 38
+    assert len(res.depth_bootstrap) == res.n_bootstrap_used
+    assert np.isfinite(res.gain_interval_nats[1]).all()  # from the kept resamples, no -inf

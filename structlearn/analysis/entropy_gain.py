@@ -105,11 +105,34 @@ def _check_layers(layers: Any) -> tuple[list[str], list[np.ndarray]]:
     return names, arrays
 
 
-def _standardise(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """Z-score every unit; units whose spread is below 1e-12 of the layer's scale are dropped."""
+@dataclass(frozen=True)
+class _Normaliser:
+    """A fitted normalisation: kept units, their centre and scale, and the PCA basis (or None)."""
+
+    keep: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    basis: np.ndarray | None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        z = (x[:, self.keep] - self.mean) / self.scale
+        return z if self.basis is None else z @ self.basis
+
+
+def _fit_normaliser(x: np.ndarray, normalisation: str, n_components: int | None) -> _Normaliser:
+    """Fit the normalisation on ``x`` (units with spread below 1e-12 of the layer's scale are
+    constant and dropped)."""
     std = x.std(axis=0)
     keep = std > 1e-12 * max(float(np.abs(x).max()), 1.0)
-    return (x[:, keep] - x[:, keep].mean(axis=0)) / std[keep], int((~keep).sum())
+    if normalisation == "none":
+        return _Normaliser(keep, np.zeros(int(keep.sum())), np.ones(int(keep.sum())), None)
+    mean, scale = x[:, keep].mean(axis=0), std[keep]
+    basis = None
+    if normalisation == "pca":
+        k = int(keep.sum()) if n_components is None else int(n_components)
+        check_scalar(k, "n_components", kind=(int, np.integer), low=1, high=max(int(keep.sum()), 1))
+        basis = np.linalg.svd((x[:, keep] - mean) / scale, full_matrices=False)[2][:k].T
+    return _Normaliser(keep, mean, scale, basis)
 
 
 def normalise_layer(
@@ -144,17 +167,8 @@ def normalise_layer(
     """
     xa = check_array(x, "x", ndim=2, min_samples=2)
     check_option(normalisation, "normalisation", NORMALISATIONS)
-    if normalisation == "none":
-        std = xa.std(axis=0)
-        keep = std > 1e-12 * max(float(np.abs(xa).max()), 1.0)
-        return xa[:, keep], int((~keep).sum())
-    z, n_constant = _standardise(xa)
-    if normalisation == "pca":
-        k = z.shape[1] if n_components is None else int(n_components)
-        check_scalar(k, "n_components", kind=(int, np.integer), low=1, high=max(z.shape[1], 1))
-        vt = np.linalg.svd(z, full_matrices=False)[2]
-        z = z @ vt[:k].T
-    return z, n_constant
+    normaliser = _fit_normaliser(xa, normalisation, n_components)
+    return normaliser(xa), int((~normaliser.keep).sum())
 
 
 # ---------------------------------------------------------------------------------- estimation
@@ -303,7 +317,7 @@ def _nan_to_none(obj: Any) -> Any:
 def _common_dim(arrays: Sequence[np.ndarray], normalisation: str, n_components: Any) -> int | None:
     if normalisation != "pca":
         return None
-    widest = min(_standardise(a)[0].shape[1] for a in arrays)
+    widest = min(int(_fit_normaliser(a, "standardise", None).keep.sum()) for a in arrays)
     if n_components is None:
         return widest
     return int(
@@ -467,9 +481,11 @@ class EntropyGain(AnalysisResult):
     depth_interval : list of int
         Percentile bootstrap interval of the depth over resampled inputs (``[depth, depth]``
         without bootstrap).
-    depth_bootstrap : ndarray (n_bootstrap,)
+    depth_bootstrap : ndarray (n_bootstrap_used,)
         The depth on every resample.
     n_bootstrap : int
+    n_bootstrap_used : int
+        Resamples kept (one where a unit is constant has entropy -inf and is skipped).
     confidence : float
     """
 
@@ -484,6 +500,7 @@ class EntropyGain(AnalysisResult):
     depth_interval: list[int]
     depth_bootstrap: np.ndarray
     n_bootstrap: int
+    n_bootstrap_used: int
     confidence: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -494,6 +511,15 @@ class EntropyGain(AnalysisResult):
         """Entropy (left axis) and gain (right axis, bars with bootstrap intervals) vs depth."""
         ax = new_axes(ax, figsize=(5.5, 3.6))
         x = np.arange(1, len(self.names) + 1)
+        ticks, labels = list(x), list(self.names)
+        if self.entropies.names[0] == "input":  # gain of layer 1 is over the input, drawn at 0
+            h0 = {
+                "gaussian": self.entropies.gaussian_nats,
+                "marginal": self.entropies.marginal_nats,
+                "total_correlation": self.entropies.total_correlation_nats,
+            }[self.measure][0]
+            ax.plot([0, 1], [h0, self.entropy_nats[0]], "o:", color="C0", mfc="white")
+            ticks, labels = [0, *ticks], ["input", *labels]
         ax.plot(x, self.entropy_nats, "o-", color="C0", label=f"H ({self.measure})")
         ax.set_xlabel("depth (layer)")
         ax.set_ylabel(f"entropy, {self.measure} [nats]", color="C0")
@@ -509,7 +535,7 @@ class EntropyGain(AnalysisResult):
         gx.axhline(self.tolerance, color="C1", ls=":", lw=1, label="tolerance")
         gx.axhline(0.0, color="grey", lw=0.5)
         gx.set_ylabel("gain over previous layer [nats]", color="C1")
-        ax.set_xticks(x, self.names, rotation=30 if len(x) > 6 else 0)
+        ax.set_xticks(ticks, labels, rotation=30 if len(ticks) > 6 else 0)
         handles = ax.get_legend_handles_labels()[0] + gx.get_legend_handles_labels()[0]
         ax.legend(handles=handles, frameon=False, fontsize="small", loc="best")
         return ax
@@ -530,20 +556,25 @@ def _bootstrap(
     n_bootstrap: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gains (n_bootstrap, n_layers) and depths (n_bootstrap,) on resampled inputs (same rows for
-    every layer)."""
+    """Gains (n_valid, n_layers) and depths (n_valid,) on resampled inputs (the same rows for every
+    layer), each layer normalised by the transform fitted on the full sample. A resample on which
+    some kept unit is constant (e.g. a rarely active sparse code drawn only at 0) has entropy
+    -inf there and is skipped."""
     n = len(arrays[0])
+    normalisers = [_fit_normaliser(a, opts["normalisation"], opts["n_components"]) for a in arrays]
     gains, depths = [], []
     for _ in range(n_bootstrap):
         idx = rng.integers(0, n, size=n)
-        values = []
-        for a in arrays:
-            z, _ = normalise_layer(a[idx], opts["normalisation"], opts["n_components"])
-            values.append(_measure(z, opts["measure"], opts["marginal"], opts["n_bins"], opts["k"]))
+        zs = [f(a[idx]) for f, a in zip(normalisers, arrays, strict=True)]
+        if any((z.std(axis=0) <= 1e-12 * max(float(np.abs(z).max()), 1.0)).any() for z in zs):
+            continue
+        values = [
+            _measure(z, opts["measure"], opts["marginal"], opts["n_bins"], opts["k"]) for z in zs
+        ]
         g = _gains(np.array(values), has_input)
         gains.append(g)
         depths.append(recommended_depth(g, tolerance))
-    return np.array(gains), np.array(depths)
+    return np.array(gains).reshape(len(gains), -1), np.array(depths, dtype=int)
 
 
 def analyze_entropy_gain(
@@ -568,8 +599,9 @@ def analyze_entropy_gain(
     :math:`g_l = H(l) - H(l-1)` (layer 1 against ``inputs`` when given) and the recommended depth
     is the first layer after which every gain stays below ``tolerance``
     (:func:`recommended_depth`). Its interval: the same computation on ``n_bootstrap``
-    resamples of the inputs (rows drawn with replacement, the same rows for every layer), taking
-    the ``confidence`` percentile interval.
+    resamples of the inputs (rows drawn with replacement, the same rows for every layer; each
+    layer normalised by the transform fitted on the full sample), taking the ``confidence``
+    percentile interval.
 
     Parameters
     ----------
@@ -639,8 +671,16 @@ def analyze_entropy_gain(
     )
     depth = recommended_depth(gains, tol)
     boot_g, boot_d = _bootstrap(arrays, has_input, opts, tol, int(n_bootstrap), rng)
+    if len(boot_d) < n_bootstrap:
+        warnings.warn(
+            f"n_bootstrap: {n_bootstrap - len(boot_d)} of {n_bootstrap} resamples were skipped "
+            "because some unit was constant on them (rarely active units); the interval uses the "
+            f"other {len(boot_d)}",
+            UserWarning,
+            stacklevel=2,
+        )
     alpha = 0.5 * (1.0 - confidence)
-    if n_bootstrap > 0:
+    if len(boot_d) > 0:
         interval = np.quantile(boot_g, [alpha, 1 - alpha], axis=0).T
         d_lo = int(np.quantile(boot_d, alpha, method="lower"))
         d_hi = int(np.quantile(boot_d, 1 - alpha, method="higher"))
@@ -658,5 +698,6 @@ def analyze_entropy_gain(
         depth_interval=[d_lo, d_hi],
         depth_bootstrap=boot_d.astype(int),
         n_bootstrap=int(n_bootstrap),
+        n_bootstrap_used=len(boot_d),
         confidence=float(confidence),
     )
