@@ -27,3 +27,18 @@ def test_single_seed_and_bad_values():
     assert mean_interval([2.0]).low == mean_interval([2.0]).high == 2.0
     with pytest.raises(ValueError, match="values"):
         mean_interval([1.0, float("nan")])
+
+
+def test_package_level_names_resolve_to_their_modules():
+    import structlearn
+    import structlearn.analysis as analysis
+    from structlearn.analysis import filters, info_plane
+    from structlearn.estimators import mutual_information
+
+    assert analysis.best_tile_fraction is filters.best_tile_fraction
+    assert analysis.analyze_information_plane is info_plane.analyze_information_plane
+    assert structlearn.mutual_information is mutual_information
+    for name in structlearn._LAZY:
+        assert getattr(structlearn, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        analysis.nope
