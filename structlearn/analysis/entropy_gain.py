@@ -36,20 +36,19 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from structlearn.analysis.base import AnalysisResult, new_axes
+from structlearn.analysis.base import AnalysisResult, check_layers, new_axes
 from structlearn.estimators import binning_entropy, gaussian_entropy, knn_entropy
 from structlearn.utils.validation import (
     check_array,
     check_option,
     check_random_state,
     check_scalar,
-    to_numpy,
 )
 
 __all__ = [
@@ -78,31 +77,7 @@ _DESCRIPTIONS = {
 
 # ------------------------------------------------------------------------------------ validation
 def _check_layers(layers: Any) -> tuple[list[str], list[np.ndarray]]:
-    """Layers as a mapping name -> features or a sequence (e.g. an MLP's taps), flattened to 2-D."""
-    if isinstance(layers, Mapping):
-        names, feats = [str(k) for k in layers], list(layers.values())
-    elif isinstance(layers, Sequence) and not isinstance(layers, str):
-        names, feats = [f"layer {i + 1}" for i in range(len(layers))], list(layers)
-    else:
-        raise TypeError(
-            "layers: expected a mapping name -> features or a list of arrays (n_samples, "
-            f"n_units) such as a network's taps, got {type(layers).__name__}"
-        )
-    if not feats:
-        raise ValueError("layers: expected at least one layer, got none")
-    arrays = []
-    for name, f in zip(names, feats, strict=True):
-        a = to_numpy(f)
-        a = a.reshape(len(a), -1) if a.ndim > 2 else a
-        arrays.append(check_array(a, f"layers[{name!r}]", ndim=2, min_samples=3))
-    n = len(arrays[0])
-    for name, a in zip(names, arrays, strict=True):
-        if len(a) != n:
-            raise ValueError(
-                f"layers[{name!r}]: has {len(a)} samples but layers[{names[0]!r}] has {n}; every "
-                "layer must hold the features of the same inputs, row for row"
-            )
-    return names, arrays
+    return check_layers(layers, min_samples=3)
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,16 @@ References
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from structlearn.analysis.base import AnalysisResult, new_axes
+from structlearn.analysis.base import AnalysisResult, check_layers, new_axes
 from structlearn.utils.validation import (
-    check_array,
     check_labels,
     check_random_state,
     check_scalar,
-    to_numpy,
 )
 
 __all__ = ["LayerMaps", "LayerProbes", "probe_layers", "tsne_maps"]
@@ -38,31 +35,14 @@ __all__ = ["LayerMaps", "LayerProbes", "probe_layers", "tsne_maps"]
 
 # --------------------------------------------------------------------------------------- validation
 def _check_layers(layers: Any, labels: Any) -> tuple[list[str], list[np.ndarray], np.ndarray]:
-    """Layers as a mapping name -> features or a sequence (named "layer 1", ...); features of
-    any shape (n_samples, ...) are flattened to (n_samples, n_features)."""
-    if isinstance(layers, Mapping):
-        names, feats = [str(k) for k in layers], list(layers.values())
-    elif isinstance(layers, Sequence) and not isinstance(layers, str):
-        names, feats = [f"layer {i + 1}" for i in range(len(layers))], list(layers)
-    else:
-        raise TypeError(
-            "layers: expected a mapping name -> features or a list of feature arrays (e.g. the "
-            f"taps an MLP returns), got {type(layers).__name__}"
-        )
-    if not feats:
-        raise ValueError("layers: expected at least one layer, got none")
-    arrays = []
-    for name, f in zip(names, feats, strict=True):
-        a = to_numpy(f)
-        a = a.reshape(len(a), -1) if a.ndim > 2 else a
-        arrays.append(check_array(a, f"layers[{name!r}]", ndim=2))
+    """Layers (see :func:`~structlearn.analysis.base.check_layers`) and their samples' labels."""
+    names, arrays = check_layers(layers)
     y = check_labels(labels, "labels")
-    for name, a in zip(names, arrays, strict=True):
-        if len(a) != len(y):
-            raise ValueError(
-                f"layers[{name!r}]: has {len(a)} samples but labels has {len(y)}; every layer "
-                "must hold the features of the labelled samples, row for row"
-            )
+    if len(arrays[0]) != len(y):
+        raise ValueError(
+            f"layers[{names[0]!r}]: has {len(arrays[0])} samples but labels has {len(y)}; every "
+            "layer must hold the features of the labelled samples, row for row"
+        )
     if len(np.unique(y)) < 2:
         raise ValueError("labels: expected at least 2 classes, got 1")
     return names, arrays, y
