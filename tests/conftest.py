@@ -9,6 +9,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import pytest
 import torch
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture
+def one_thread():
+    """Small tensors gain nothing from threads, and lose a lot on a busy 2-core machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

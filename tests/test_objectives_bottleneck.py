@@ -19,14 +19,7 @@ from structlearn.objectives.bottleneck import (
     label_entropy,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors gain nothing from threads; on a loaded 2-core machine they lose a lot."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_gaussian_kl_matches_closed_form_and_torch():

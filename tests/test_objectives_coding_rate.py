@@ -15,14 +15,7 @@ from structlearn.objectives.coding_rate import (
     rate_reduction,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors gain nothing from threads; on a loaded 2-core machine they lose a lot."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def reference_rates(Z: np.ndarray, P: np.ndarray, eps: float) -> tuple[float, float]:

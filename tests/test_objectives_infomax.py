@@ -16,14 +16,7 @@ from structlearn.objectives.infomax import (
     infomax_ica_objective,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors gain nothing from threads; on a loaded 2-core machine they lose a lot."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def correlated(n: int, d: int, seed: int = 0) -> np.ndarray:

@@ -14,14 +14,7 @@ from structlearn.objectives.sparse_coding import (
     sparse_coding_energy,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors gain nothing from threads; on a loaded 2-core machine they lose a lot."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def problem(n=12, p=8, k=16, seed=0):

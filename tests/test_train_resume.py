@@ -15,13 +15,7 @@ from structlearn.objectives.supervised import CrossEntropy
 from structlearn.recordings import load_recordings
 from structlearn.train import TrainConfig, train
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def blobs(n=48, d=5, k=3, seed=0):
