@@ -92,8 +92,8 @@ SCHEMA = {
         "activation": Field(str, "relu", choices=["relu", "tanh"]),
         "mcr2_features": Field(int, 32, low=2, doc="width of the MCR² feature layer"),
         "mcr2_eps": Field(float, 0.7071, low=1e-6, doc="ε of MCR² (published code's ε² = 0.5)"),
-        "epochs": Field(int, 60, low=1, doc="passes over the training split"),
-        "batch_size": Field(int, 32, low=2, doc="minibatch (capped at the training-set size)"),
+        "steps": Field(int, 500, low=1, doc="Adam steps at least (whole epochs, rounded up)"),
+        "batch_size": Field(int, 64, low=2, doc="minibatch (capped at the training-set size)"),
         "lr": Field(float, 3e-3, low=1e-8, doc="Adam learning rate"),
     },
 }
@@ -213,16 +213,23 @@ def sphere(Z: np.ndarray) -> np.ndarray:
 
 
 def train_mlp(model: Any, objective: Any, X: np.ndarray, y: np.ndarray, mlp_cfg: dict, seed: int):
-    """Adam on (X, y) for ``mlp_cfg['epochs']`` epochs of ``mlp_cfg['batch_size']`` minibatches."""
+    """Adam on (X, y) with minibatches of ``mlp_cfg['batch_size']``, for ``mlp_cfg['epochs']``
+    epochs or, given ``mlp_cfg['steps']`` instead, for the fewest whole epochs reaching that many
+    steps (the same amount of optimisation on data sets of any size)."""
     import torch
 
     from structlearn.train import TrainConfig, train
 
+    batch = min(mlp_cfg["batch_size"], X.shape[0])
+    if "steps" in mlp_cfg:
+        epochs = math.ceil(mlp_cfg["steps"] / math.ceil(X.shape[0] / batch))
+    else:
+        epochs = mlp_cfg["epochs"]
     config = TrainConfig(
         optimizer="adam",
         lr=mlp_cfg["lr"],
-        epochs=mlp_cfg["epochs"],
-        batch_size=min(mlp_cfg["batch_size"], X.shape[0]),
+        epochs=epochs,
+        batch_size=batch,
         record_epochs="none",
         store_activations=False,
         record_gradients=False,
@@ -584,9 +591,10 @@ def _plot_depth(results: dict):
                 ax.axhline(m["accuracy_mean"][0], color=color, ls=ls, lw=1.5, label=LABELS[method])
                 continue
             ax.plot(m["depths"], m["accuracy_mean"], "o-", ms=3, color=color, label=LABELS[method])
-            ax.fill_between(
-                m["depths"], m["accuracy_low"], m["accuracy_high"], color=color, alpha=0.15
-            )
+            low, high = np.clip(m["accuracy_low"], 0, 1), np.clip(m["accuracy_high"], 0, 1)
+            ax.fill_between(m["depths"], low, high, color=color, alpha=0.15)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_ylim(top=1.01)
         ax.set_title(f"{name} (n_test = {res['info']['n_test']})", fontsize=10)
         ax.set_xlabel("depth (layers)")
         ax.set_ylabel("test accuracy")

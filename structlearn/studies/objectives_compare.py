@@ -241,7 +241,6 @@ def layer_information(T: np.ndarray, y: np.ndarray, info: dict[str, Any], seed: 
     else:
         out["I_XT_nats"] = binning_entropy(T, n_bins=info["n_bins"])
         opts = {"n_bins": info["n_bins"]}
-        out["I_TY_nats"] = mutual_information(T, y, "binning", **opts)
     est = mutual_information(
         T,
         y,
@@ -252,6 +251,7 @@ def layer_information(T: np.ndarray, y: np.ndarray, info: dict[str, Any], seed: 
         random_state=seed,
         **opts,
     )
+    out.setdefault("I_TY_nats", est.value)
     out["I_TY_null_mean_nats"], out["I_TY_null_sd_nats"] = est.null_mean, est.null_std
     return out
 
@@ -534,9 +534,8 @@ def _plot_noise(agg: dict, config: dict):
     for i, name in enumerate(config["objectives"]):
         m = [agg[r][name]["test_accuracy"] for r in agg]
         ax.plot(rates, [v["mean"] for v in m], "o-", color=f"C{i}", label=LABELS[name])
-        ax.fill_between(
-            rates, [v["low"] for v in m], [v["high"] for v in m], color=f"C{i}", alpha=0.15
-        )
+        low, high = np.clip([v["low"] for v in m], 0, 1), np.clip([v["high"] for v in m], 0, 1)
+        ax.fill_between(rates, low, high, color=f"C{i}", alpha=0.15)
     ax.set_xlabel("share of corrupted training labels")
     ax.set_ylabel("test accuracy (clean labels)")
     ax.legend(frameon=False, fontsize="small")
