@@ -87,6 +87,11 @@ def test_information_bounds_and_compression_bookkeeping(tiny_run):
             assert (ixt >= 0).all() and (ixt <= n_max + 1e-6).all(), kind
             assert (ity >= 0).all() and (ity <= h_y + 1e-6).all(), kind
             assert np.allclose(r["compression_nats"], ixt.max(1) - ixt[:, -1], atol=1e-5)
+            running = np.maximum.accumulate(ixt, axis=1)
+            assert np.allclose(r["largest_drop_nats"], (running - ixt).max(1), atol=1e-5)
+            assert (
+                np.array(r["largest_drop_nats"]) >= np.array(r["compression_nats"]) - 1e-9
+            ).all()
             ep = np.array(r["epochs"])
             assert r["peak_epoch"] == ep[ixt.argmax(1)].tolist()
     assert m["networks"]["noisy"][0]["kde_n_inputs"] == 48
@@ -133,6 +138,7 @@ def _runs(drops_per_seed, fit=0.5):
             "layer_names": [f"hidden_{i + 1}" for i in range(n)] + ["output"],
             "hidden_layers": list(range(n)),
             "compression_nats": [*d, 0.0],
+            "largest_drop_nats": [*d, 0.0],
             "fit_gain_nats": fit,
             "seed": s,
         }
