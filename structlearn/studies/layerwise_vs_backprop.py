@@ -104,23 +104,16 @@ SCHEMA = {
 
 @contextlib.contextmanager
 def cpu_settings() -> Iterator[None]:
-    """One BLAS/OpenMP/torch thread and denormals flushed to zero, restored on exit.
-
-    One thread keeps CPU-time figures stable on a shared machine. Flushing denormals matters for
-    Adam: the second-moment average of a parameter whose gradient is zero (a dead ReLU unit)
-    decays into the denormal range, where each elementwise operation is ~100x slower.
-    """
+    """One BLAS/OpenMP/torch thread (restored on exit): stable CPU-time figures on a shared machine."""
     import torch
     from threadpoolctl import threadpool_limits
 
     n = torch.get_num_threads()
     torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
     try:
         with threadpool_limits(limits=1):
             yield
     finally:
-        torch.set_flush_denormal(False)
         torch.set_num_threads(n)
 
 
@@ -400,22 +393,41 @@ def _summarise(curves: list[Curve]) -> dict[str, Any]:
     return out
 
 
-def _run_dataset(name: str, config: dict, seeds: list[int], timings: dict) -> dict[str, Any]:
-    X, y = load_dataset(name)
-    curves: dict[str, list[Curve]] = {m: [] for m in config["methods"]}
-    for seed in seeds:
-        split = stratified_split(X, y, config["data"]["test_size"], seed)
-        for method in config["methods"]:
-            t0 = time.process_time()
-            curves[method].append(LEARNERS[method](split, config, seed))
-            timings[f"{name}/{method}/seed{seed}_cpu_s"] = round(time.process_time() - t0, 4)
-    info = {
-        "n_samples": int(X.shape[0]),
-        "n_features": int(X.shape[1]),
-        "n_classes": int(y.max()) + 1,
-        "n_test": int(split.y_test.size),
+def _method_order(methods: list[str]) -> list[str]:
+    """SPAMS last: its OpenMP threads keep spinning after a call and slow every later torch step
+    in the process 10-20x on 2 cores (measured), so the sparse-coding stack runs after the MLPs."""
+    return sorted(methods, key=lambda m: m == "sparse_coding")
+
+
+def _run_all(config: dict, seeds: list[int], timings: dict) -> dict[str, dict[str, Any]]:
+    """Every learner on every (data set, seed) split; per data set its info and summaries."""
+    from structlearn.utils.progress import progress
+
+    names = config["data"]["datasets"]
+    data = {name: load_dataset(name) for name in names}
+    splits = {
+        (name, seed): stratified_split(*data[name], config["data"]["test_size"], seed)
+        for name in names
+        for seed in seeds
     }
-    return {"info": info, "methods": {m: _summarise(c) for m, c in curves.items()}}
+    curves: dict[str, dict[str, list[Curve]]] = {n: {} for n in names}
+    for method in progress(_method_order(config["methods"]), desc="learners"):
+        for (name, seed), split in splits.items():
+            t0 = time.process_time()
+            curves[name].setdefault(method, []).append(LEARNERS[method](split, config, seed))
+            timings[f"{name}/{method}/seed{seed}_cpu_s"] = round(time.process_time() - t0, 4)
+    results = {}
+    for name in names:
+        X, y = data[name]
+        info = {
+            "n_samples": int(X.shape[0]),
+            "n_features": int(X.shape[1]),
+            "n_classes": int(y.max()) + 1,
+            "n_test": int(splits[name, seeds[0]].y_test.size),
+        }
+        summaries = {m: _summarise(curves[name][m]) for m in config["methods"]}
+        results[name] = {"info": info, "methods": summaries}
+    return results
 
 
 def paired_differences(results: dict[str, dict], a: str, b: str) -> dict[str, Any]:
@@ -430,14 +442,12 @@ def paired_differences(results: dict[str, dict], a: str, b: str) -> dict[str, An
 
 def run(config: dict[str, Any], context: RunContext) -> StudyOutput:
     """Fit every learner on every data set for ``n_seeds`` splits; accuracy by depth and time."""
-    from structlearn.utils.progress import progress
 
     _check_config(config)
     seeds = [context.seed + i for i in range(config["n_seeds"])]
-    results, timings = {}, {}
+    timings: dict[str, float] = {}
     with cpu_settings():
-        for name in progress(config["data"]["datasets"], desc="data sets"):
-            results[name] = _run_dataset(name, config, seeds, timings)
+        results = _run_all(config, seeds, timings)
     metrics: dict[str, Any] = {"seeds": seeds, "results": results}
     have = set(config["methods"])
     for other in ("linear_svm", "rbf_svm"):
