@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("STRUCTLEARN_QUIET", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see structlearn/__init__.py
 
 import matplotlib
 
