@@ -25,6 +25,21 @@ def test_methods_listed_in_error():
     assert METHODS == ("binning", "kde", "knn", "gaussian", "discrete")
 
 
+def test_missing_and_unknown_options_are_named():
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=r"^noise_variance: method='kde' needs the option"):
+        entropy(x, method="kde")
+    with pytest.raises(ValueError, match=r"^noise_variance: method='kde' needs the option"):
+        mutual_information(x, x, method="kde")
+    with pytest.raises(ValueError, match=r"^n_neighbors: not an option of method='knn'.*\bk\b"):
+        mutual_information(x, x, method="knn", n_neighbors=3)
+    with pytest.raises(ValueError, match=r"^bins: not an option of method='binning'.*n_bins"):
+        entropy(x, method="binning", bins=4)
+    assert mutual_information(x, x, method="knn", k=3, workers=2) == mutual_information(
+        x, x, method="knn", k=3
+    )
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_torch_and_numpy_agree(method):
     rng = np.random.default_rng(0)

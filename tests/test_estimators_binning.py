@@ -12,8 +12,8 @@ from structlearn.estimators import (
     binning_mutual_information,
     information_plane_binning,
     information_plane_binning_batch,
+    row_keys,
 )
-from structlearn.estimators._common import row_keys
 
 
 def reference_plane(activations, labels, n_bins):

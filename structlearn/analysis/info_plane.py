@@ -43,15 +43,15 @@ from structlearn.analysis.base import AnalysisResult, new_axes
 from structlearn.estimators import (
     IBCurve,
     bin_indices,
+    check_joint,
     discrete_entropy,
     entropy_of_distribution,
     ib_curve,
     information_plane_binning_batch,
     kde_mi_bounds,
     mutual_information_of_joint,
+    row_keys,
 )
-from structlearn.estimators._common import row_keys
-from structlearn.estimators.discrete import check_joint
 from structlearn.recordings import LayerActivations, Recordings, load_recordings
 from structlearn.utils.validation import (
     check_array,

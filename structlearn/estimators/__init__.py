@@ -16,11 +16,13 @@ a percentile interval -- the numbers an analysis should plot beside the estimate
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from structlearn.estimators._common import row_keys
 from structlearn.estimators.binning import (
     bin_indices,
     binning_entropy,
@@ -29,6 +31,7 @@ from structlearn.estimators.binning import (
     information_plane_binning_batch,
 )
 from structlearn.estimators.discrete import (
+    check_joint,
     discrete_entropy,
     discrete_mutual_information,
     entropy_of_distribution,
@@ -53,6 +56,7 @@ __all__ = [
     "bin_indices",
     "binning_entropy",
     "binning_mutual_information",
+    "check_joint",
     "discrete_entropy",
     "discrete_mutual_information",
     "entropy",
@@ -70,6 +74,7 @@ __all__ = [
     "ksg_mutual_information",
     "mutual_information",
     "mutual_information_of_joint",
+    "row_keys",
     "tishby_joint",
 ]
 
@@ -153,6 +158,20 @@ def _baseline(
     return Estimate(value, null_mean, null_std, ci_low, ci_high, method)
 
 
+def _check_options(fn: Callable[..., float], n_data: int, method: str, options: dict) -> None:
+    """Name the option that is unknown to, or missing for, the estimator behind ``method``."""
+    params = list(inspect.signature(fn).parameters.values())[n_data:]
+    allowed = sorted(p.name for p in params)
+    for name in options:
+        if name not in allowed:
+            raise ValueError(
+                f"{name}: not an option of method={method!r}; its options are {', '.join(allowed)}"
+            )
+    for p in params:
+        if p.default is inspect.Parameter.empty and p.name not in options:
+            raise ValueError(f"{p.name}: method={method!r} needs the option {p.name}=<value>")
+
+
 def _check_baseline_options(n_shuffles: int, n_bootstrap: int, confidence: float) -> None:
     check_scalar(n_shuffles, "n_shuffles", kind=(int, np.integer), low=0)
     check_scalar(n_bootstrap, "n_bootstrap", kind=(int, np.integer), low=0)
@@ -194,6 +213,7 @@ def entropy(
     ValueError: method: unknown value 'nope'; expected one of 'binning', 'kde', 'knn', 'gaussian', 'discrete'
     """
     fn = _ENTROPY[check_option(method, "method", METHODS)]
+    _check_options(fn, 1, method, options)
     value = float(fn(x, **options))
     if not return_baseline:
         return value
@@ -239,6 +259,7 @@ def mutual_information(
     True
     """
     fn = _MI[check_option(method, "method", METHODS)]
+    _check_options(fn, 2, method, options)
     value = float(fn(x, y, **options))
     if not return_baseline:
         return value

@@ -1,4 +1,4 @@
-"""Shared private helpers for the estimators: input coercion, counts -> entropy, warnings.
+"""Shared helpers for the estimators (input coercion, counts -> entropy, row keys, warnings).
 
 Everything here assumes inputs were validated at the public boundary; all information is in nats.
 """

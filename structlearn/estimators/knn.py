@@ -12,20 +12,33 @@
 
 Neighbours come from scipy's ``cKDTree`` (``algorithm="kdtree"``) or exact chunked distance
 matrices (``algorithm="brute"``). For KSG, ``algorithm="auto"`` counts neighbours with exact
-prefix bitsets per feature (``_cube_bitsets``: one XOR and one AND per feature) and finds the
-joint k-th neighbour from an approximate tree search refined exactly on the bitset candidates,
-while the bitsets fit in 256 MiB; the marginal counts always use bitsets up to 20,000 samples. Repeated samples make distances zero; as in scikit-learn's
-``mutual_info_regression`` a tiny seeded jitter (``1e-10`` of each feature's scale) breaks ties.
+prefix bitsets per feature (:mod:`structlearn.estimators._bitsets`: a max-norm cube is an AND of
+per-feature rank ranges) and finds the joint k-th neighbour from an approximate tree search refined
+exactly on the bitset candidates, while the bitsets fit in 256 MiB; the marginal counts use bitsets
+up to 20,000 samples. ``workers`` runs the tree search beside the bitset build and shares out the
+rest; the estimate is the same for any number of workers. Repeated samples make distances zero;
+as in scikit-learn's ``mutual_info_regression`` a tiny seeded jitter (``1e-10`` of each feature's
+scale) breaks ties.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
+from structlearn.estimators._bitsets import (
+    cube_bitsets,
+    kth_smallest_by_row,
+    max_norm_distances,
+    popcount_rows,
+    prefix_sets,
+    set_bits,
+)
 from structlearn.estimators._common import as_sample_pair, as_samples
 from structlearn.utils.validation import check_option, check_random_state, check_scalar
 
@@ -66,9 +79,11 @@ def _pairwise(a: np.ndarray, rows: slice, p: float) -> np.ndarray:
     return out
 
 
-def _kth_neighbour_distance(z: np.ndarray, k: int, p: float, algorithm: str) -> np.ndarray:
+def _kth_neighbour_distance(
+    z: np.ndarray, k: int, p: float, algorithm: str, workers: int = 1
+) -> np.ndarray:
     if algorithm == "kdtree":
-        dist, _ = cKDTree(z).query(z, k=[k + 1], p=p)
+        dist, _ = cKDTree(z).query(z, k=[k + 1], p=p, workers=workers)
         return dist[:, 0]
     out = np.empty(z.shape[0])
     for start in range(0, z.shape[0], _CHUNK):
@@ -86,6 +101,7 @@ def knn_entropy(
     algorithm: str = "auto",
     jitter: float = 1e-10,
     random_state: int | np.random.Generator | None = 0,
+    workers: int = 1,
 ) -> float:
     r"""Kozachenko--Leonenko k-NN entropy (nats) of a continuous sample.
 
@@ -103,6 +119,8 @@ def knn_entropy(
         Tie-breaking noise, relative to each feature's mean absolute value (0 disables).
     random_state : int, Generator or None
         Seeds the jitter.
+    workers : int
+        Threads of the tree search (-1: every core); the estimate does not change.
 
     Examples
     --------
@@ -116,7 +134,7 @@ def knn_entropy(
     check_option(metric, "metric", _METRICS)
     xa = _jitter(xa, jitter, check_random_state(random_state))
     p = np.inf if metric == "chebyshev" else 2.0
-    rho = _kth_neighbour_distance(xa, k, p, _resolve(algorithm, d))
+    rho = _kth_neighbour_distance(xa, k, p, _resolve(algorithm, d), _check_workers(workers))
     rho = np.maximum(rho, np.finfo(np.float64).tiny)
     if metric == "chebyshev":
         log_cd = d * np.log(2.0)
@@ -127,103 +145,77 @@ def knn_entropy(
 
 _BITSET_MAX_SAMPLES = 20000
 _BITSET_MAX_BYTES = 256 * 2**20
+_LEAFSIZE = 16
+_TREE_EPS = 3.0  # the first tree search returns a k-th distance at most (1 + 3) x too large
 
 
-def _popcount_rows(words: np.ndarray) -> np.ndarray:
-    if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(words).sum(axis=1, dtype=np.int64)
-    return np.unpackbits(words.view(np.uint8), axis=1).sum(
-        axis=1, dtype=np.int64
-    )  # pragma: no cover
-
-
-def _prefix_bitsets(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted column and its prefix sets: row m of the (n + 1, ceil(n / 64)) bitset array holds
-    the samples of the m smallest values (a cumulative OR)."""
-    n = column.shape[0]
-    order = np.argsort(column, kind="stable")
-    prefix = np.zeros((n + 1, (n + 63) // 64), dtype=np.uint64)
-    prefix[np.arange(1, n + 1), order // 64] = np.left_shift(
-        np.uint64(1), (order % 64).astype(np.uint64)
-    )
-    np.bitwise_or.accumulate(prefix, axis=0, out=prefix)
-    return column[order], prefix
-
-
-def _cube_bitsets(a: np.ndarray, radius: np.ndarray, prefixes: list, *, strict: bool) -> np.ndarray:
-    """Bitsets (n, ceil(n / 64)) of the samples inside the max-norm cube around each sample.
-
-    Per feature, the samples in the slab ``|a_j - a_i| < r_i`` (``<=`` if not ``strict``) form a
-    contiguous range of the sorted column: the XOR of two prefix sets. The cube is the AND over
-    features, O(n^2 d / 64) word operations, exact. The radius is moved a few ulps inwards
-    (strict) or outwards so that rounding of ``a_i +- r_i`` never decides a boundary case.
-    """
-    inside = None
-    for j, (column, prefix) in enumerate(prefixes):
-        slack = 8 * np.spacing(np.abs(a[:, j]) + radius)
-        r = radius - slack if strict else radius + slack
-        lo = np.searchsorted(column, a[:, j] - r, side="right" if strict else "left")
-        hi = np.searchsorted(column, a[:, j] + r, side="left" if strict else "right")
-        slab = prefix[np.maximum(hi, lo)]
-        slab ^= prefix[lo]
-        if inside is None:
-            inside = slab
-        else:
-            inside &= slab
-    return inside
+def _check_workers(workers: int) -> int:
+    """Number of threads: ``workers`` itself, or every core for -1."""
+    check_scalar(workers, "workers", kind=(int, np.integer))
+    if workers == -1:
+        return os.cpu_count() or 1
+    if workers < 1:
+        raise ValueError(f"workers: expected -1 (all cores) or a positive integer, got {workers}")
+    return int(workers)
 
 
 def _cube_counts_bitset(a: np.ndarray, eps: np.ndarray) -> np.ndarray:
     """Counts of samples (self included) strictly inside the max-norm cube of half-width eps."""
-    prefixes = [_prefix_bitsets(a[:, j]) for j in range(a.shape[1])]
-    return _popcount_rows(_cube_bitsets(a, eps, prefixes, strict=True))
+    return popcount_rows(cube_bitsets(a, eps, prefix_sets(a), strict=True))
 
 
-def _kth_distance_bitset(z: np.ndarray, k: int, prefixes: list) -> np.ndarray:
-    """Exact max-norm distance to the k-th neighbour: a (1 + 1)-approximate tree search gives an
-    upper bound r_i; the bitset cube of radius r_i holds every candidate, whose distances are
-    then computed exactly."""
-    n = z.shape[0]
-    upper = cKDTree(z).query(z, k=[k + 1], p=np.inf, eps=1.0)[0][:, 0]
-    inside = _cube_bitsets(z, upper, prefixes, strict=False)
-    word_row, word_col = np.nonzero(inside)
-    bits = np.unpackbits(
-        inside[word_row, word_col].view(np.uint8).reshape(-1, 8), axis=1, bitorder="little"
-    )
-    pair, bit = np.nonzero(bits)
-    rows, cols = word_row[pair], word_col[pair] * 64 + bit
-    rows, cols = rows[rows != cols], cols[rows != cols]
-    dist = np.abs(z[rows] - z[cols]).max(axis=1)
-    order = np.lexsort((dist, rows))
-    rows, dist = rows[order], dist[order]
-    return dist[np.searchsorted(rows, np.arange(n)) + k - 1]
-
-
-def _marginal_counts(a: np.ndarray, eps: np.ndarray) -> np.ndarray:
+def _marginal_counts(a: np.ndarray, eps: np.ndarray, workers: int) -> np.ndarray:
     """Number of samples (self included) strictly within ``eps[i]`` of ``a[i]`` in the max-norm."""
     if a.shape[0] > _BITSET_MAX_SAMPLES:
         radius = np.nextafter(eps, 0.0)
-        counts = cKDTree(a).query_ball_point(a, radius, p=np.inf, return_length=True)
+        tree = cKDTree(a)
+        counts = tree.query_ball_point(a, radius, p=np.inf, return_length=True, workers=workers)
     else:
         counts = _cube_counts_bitset(a, eps)
     return np.maximum(np.asarray(counts, dtype=np.int64), 1)
 
 
+def _ksg_counts_bitset(
+    xa: np.ndarray, ya: np.ndarray, k: int, pool: Executor | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """n_x + 1 and n_y + 1 by bitsets. The joint k-th neighbour distance: an approximate tree
+    search (run beside the table build when there is a pool) bounds it from above; the bitset cube
+    of that radius holds every candidate, whose distances are computed exactly."""
+    z = np.hstack([xa, ya])
+
+    def tree_bound() -> np.ndarray:
+        tree = cKDTree(z, leafsize=_LEAFSIZE, balanced_tree=False)
+        return tree.query(z, k=[k + 1], p=np.inf, eps=_TREE_EPS)[0][:, 0]
+
+    pending = pool.submit(tree_bound) if pool else None
+    sets = prefix_sets(z)
+    upper = pending.result() if pending else tree_bound()
+    rows, cols = set_bits(cube_bitsets(z, upper, sets, strict=False, pool=pool))
+    eps = kth_smallest_by_row(rows, max_norm_distances(z, rows, cols), z.shape[0], k + 1)
+
+    def counts(part: np.ndarray, features: slice) -> np.ndarray:
+        inside = cube_bitsets(part, eps, sets.features(features), strict=True)
+        return np.maximum(popcount_rows(inside), 1)
+
+    dx = xa.shape[1]
+    pending = pool.submit(counts, ya, slice(dx, None)) if pool else None
+    nx1 = counts(xa, slice(None, dx))
+    return nx1, pending.result() if pending else counts(ya, slice(dx, None))
+
+
 def _ksg_counts(
-    xa: np.ndarray, ya: np.ndarray, k: int, algorithm: str
+    xa: np.ndarray, ya: np.ndarray, k: int, algorithm: str, workers: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """n_x + 1 and n_y + 1 (self included) for KSG algorithm 1."""
-    z = np.hstack([xa, ya])
-    n, d = z.shape
+    n, d = xa.shape[0], xa.shape[1] + ya.shape[1]
     if algorithm == "auto" and d * (n + 1) * ((n + 63) // 64) * 8 <= _BITSET_MAX_BYTES:
-        prefixes = [_prefix_bitsets(z[:, j]) for j in range(d)]
-        eps = _kth_distance_bitset(z, k, prefixes)
-        dx = xa.shape[1]
-        nx1 = _popcount_rows(_cube_bitsets(xa, eps, prefixes[:dx], strict=True))
-        ny1 = _popcount_rows(_cube_bitsets(ya, eps, prefixes[dx:], strict=True))
-        return np.maximum(nx1, 1), np.maximum(ny1, 1)
-    eps = _kth_neighbour_distance(z, k, np.inf, _resolve(algorithm, d))
-    return _marginal_counts(xa, eps), _marginal_counts(ya, eps)
+        if workers == 1:
+            return _ksg_counts_bitset(xa, ya, k, None)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return _ksg_counts_bitset(xa, ya, k, pool)
+    z = np.hstack([xa, ya])
+    eps = _kth_neighbour_distance(z, k, np.inf, _resolve(algorithm, d), workers)
+    return _marginal_counts(xa, eps, workers), _marginal_counts(ya, eps, workers)
 
 
 def ksg_mutual_information(
@@ -234,6 +226,7 @@ def ksg_mutual_information(
     algorithm: str = "auto",
     jitter: float = 1e-10,
     random_state: int | np.random.Generator | None = 0,
+    workers: int = 1,
 ) -> float:
     r"""KSG (algorithm 1) mutual information (nats) between two continuous samples.
 
@@ -251,6 +244,9 @@ def ksg_mutual_information(
         Joint neighbour search: bitset-refined (``"auto"``, exact), tree, or distance matrices.
     jitter, random_state :
         Tie-breaking noise and its seed (see :func:`knn_entropy`).
+    workers : int
+        Threads (-1: every core). With more than one, the tree search runs beside the bitset
+        build and the row blocks and marginals are shared out; the estimate does not change.
 
     Examples
     --------
@@ -263,6 +259,7 @@ def ksg_mutual_information(
     n = xa.shape[0]
     _check_common(k, n, algorithm, jitter)
     rng = check_random_state(random_state)
+    threads = _check_workers(workers)
     xa, ya = _jitter(xa, jitter, rng), _jitter(ya, jitter, rng)
-    nx1, ny1 = _ksg_counts(xa, ya, k, algorithm)  # n_x + 1, n_y + 1: self is counted
+    nx1, ny1 = _ksg_counts(xa, ya, k, algorithm, threads)  # n_x + 1, n_y + 1: self is counted
     return float(digamma(k) + digamma(n) - np.mean(digamma(nx1) + digamma(ny1)))
