@@ -100,3 +100,14 @@ def test_ksg_rejects_bad_workers(workers):
     x = np.zeros((10, 1))
     with pytest.raises((ValueError, TypeError), match="workers"):
         ksg_mutual_information(x, x, workers=workers)
+
+
+def test_knn_entropy_bitset_path_equals_the_tree_and_ignores_threads():
+    from structlearn.estimators import knn_entropy
+
+    rng = np.random.default_rng(6)
+    x = np.round(rng.normal(size=(1500, 3)), 2)  # ties among the k-th distances
+    x[:10] = x[10:20]  # duplicated rows: distance 0, floored to the smallest positive float
+    exact = knn_entropy(x, k=5, jitter=0, algorithm="kdtree")
+    assert knn_entropy(x, k=5, jitter=0) == pytest.approx(exact, abs=1e-12)
+    assert knn_entropy(x, k=5, jitter=0, workers=2) == knn_entropy(x, k=5, jitter=0)

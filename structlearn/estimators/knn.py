@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
 from structlearn.estimators._bitsets import (
+    PrefixSets,
     cube_bitsets,
     kth_smallest_by_row,
     max_norm_distances,
@@ -114,13 +116,14 @@ def knn_entropy(
     metric : {"chebyshev", "euclidean"}
         Norm of the neighbour distances (``log c_d`` is matched to it).
     algorithm : {"auto", "kdtree", "brute"}
-        Neighbour search: cKDTree ("auto"), or exact distance matrices in chunks ("brute").
+        Neighbour search: for the max-norm, bitset-refined ("auto", exact, while the bitsets fit
+        in 256 MiB; else a tree), cKDTree ("kdtree"), or exact distance matrices ("brute").
     jitter : float
         Tie-breaking noise, relative to each feature's mean absolute value (0 disables).
     random_state : int, Generator or None
         Seeds the jitter.
     workers : int
-        Threads of the tree search (-1: every core); the estimate does not change.
+        Threads (-1: every core); the estimate does not change.
 
     Examples
     --------
@@ -133,8 +136,13 @@ def knn_entropy(
     _check_common(k, n, algorithm, jitter)
     check_option(metric, "metric", _METRICS)
     xa = _jitter(xa, jitter, check_random_state(random_state))
-    p = np.inf if metric == "chebyshev" else 2.0
-    rho = _kth_neighbour_distance(xa, k, p, _resolve(algorithm, d), _check_workers(workers))
+    threads = _check_workers(workers)
+    if metric == "chebyshev" and algorithm == "auto" and _bitsets_fit(n, d):
+        with _pool(threads) as pool:
+            rho = _kth_distance_bitset(xa, k, pool)[0]
+    else:
+        p = np.inf if metric == "chebyshev" else 2.0
+        rho = _kth_neighbour_distance(xa, k, p, _resolve(algorithm, d), threads)
     rho = np.maximum(rho, np.finfo(np.float64).tiny)
     if metric == "chebyshev":
         log_cd = d * np.log(2.0)
@@ -175,13 +183,21 @@ def _marginal_counts(a: np.ndarray, eps: np.ndarray, workers: int) -> np.ndarray
     return np.maximum(np.asarray(counts, dtype=np.int64), 1)
 
 
-def _ksg_counts_bitset(
-    xa: np.ndarray, ya: np.ndarray, k: int, pool: Executor | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """n_x + 1 and n_y + 1 by bitsets. The joint k-th neighbour distance: an approximate tree
-    search (run beside the table build when there is a pool) bounds it from above; the bitset cube
-    of that radius holds every candidate, whose distances are computed exactly."""
-    z = np.hstack([xa, ya])
+def _bitsets_fit(n: int, d: int) -> bool:
+    return d * (n + 1) * ((n + 63) // 64) * 8 <= _BITSET_MAX_BYTES
+
+
+def _pool(workers: int) -> ThreadPoolExecutor | nullcontext:
+    return ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext()
+
+
+def _kth_distance_bitset(
+    z: np.ndarray, k: int, pool: Executor | None
+) -> tuple[np.ndarray, PrefixSets]:
+    """Exact max-norm distance to the k-th neighbour of every row of ``z`` (n, d), and the prefix
+    sets built for it. An approximate tree search (run beside the table build when there is a
+    pool) bounds the distance from above; the bitset cube of that radius holds every candidate,
+    whose distances are then computed exactly (the sample itself is the one at 0)."""
 
     def tree_bound() -> np.ndarray:
         tree = cKDTree(z, leafsize=_LEAFSIZE, balanced_tree=False)
@@ -191,7 +207,14 @@ def _ksg_counts_bitset(
     sets = prefix_sets(z)
     upper = pending.result() if pending else tree_bound()
     rows, cols = set_bits(cube_bitsets(z, upper, sets, strict=False, pool=pool))
-    eps = kth_smallest_by_row(rows, max_norm_distances(z, rows, cols), z.shape[0], k + 1)
+    return kth_smallest_by_row(rows, max_norm_distances(z, rows, cols), z.shape[0], k + 1), sets
+
+
+def _ksg_counts_bitset(
+    xa: np.ndarray, ya: np.ndarray, k: int, pool: Executor | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """n_x + 1 and n_y + 1 by bitsets, the two marginals side by side when there is a pool."""
+    eps, sets = _kth_distance_bitset(np.hstack([xa, ya]), k, pool)
 
     def counts(part: np.ndarray, features: slice) -> np.ndarray:
         inside = cube_bitsets(part, eps, sets.features(features), strict=True)
@@ -208,10 +231,8 @@ def _ksg_counts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """n_x + 1 and n_y + 1 (self included) for KSG algorithm 1."""
     n, d = xa.shape[0], xa.shape[1] + ya.shape[1]
-    if algorithm == "auto" and d * (n + 1) * ((n + 63) // 64) * 8 <= _BITSET_MAX_BYTES:
-        if workers == 1:
-            return _ksg_counts_bitset(xa, ya, k, None)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+    if algorithm == "auto" and _bitsets_fit(n, d):
+        with _pool(workers) as pool:
             return _ksg_counts_bitset(xa, ya, k, pool)
     z = np.hstack([xa, ya])
     eps = _kth_neighbour_distance(z, k, np.inf, _resolve(algorithm, d), workers)
