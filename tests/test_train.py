@@ -61,7 +61,7 @@ def test_sgd_minibatches_and_gradient_stats_match_a_plain_loop():
             loss = F.cross_entropy(ref(Xt[b])[-1], yt[b])
             loss.backward()
             grads.append(flat_grads(ref))
-            batch_losses.append(float(loss))
+            batch_losses.append(loss.item())
             opt.step()
         losses[epoch] = np.mean(batch_losses)
     for a, b in zip(net.parameters(), ref.parameters()):
@@ -186,7 +186,7 @@ def test_objective_parameters_are_optimised():
     cfg = TrainConfig(lr=0.25, epochs=5, record_epochs="none")
     res = train(MLP([5, 3], random_state=0), obj, X, config=cfg)
     # gradient descent on (c - 3)^2 with step 0.25 halves the distance each epoch
-    assert float(obj.c) == pytest.approx(3 - 2 * 0.5**5, abs=1e-6)
+    assert obj.c.item() == pytest.approx(3 - 2 * 0.5**5, abs=1e-6)
     assert "train_accuracy" not in res.final_metrics
 
 
