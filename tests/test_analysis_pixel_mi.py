@@ -196,6 +196,18 @@ def test_edge_filtering_removes_most_short_range_mi(camera_small):
     assert "channel" in gab.label
 
 
+def test_feature_map_mi_on_explicit_offsets_equals_the_disc_values(camera_small):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        disc = pixel_mi_feature_maps(camera_small, "dog", 3, n_bins=16, sigma=1.0)
+        picked = pixel_mi_feature_maps(
+            camera_small, "dog", offsets=[[0, 3], [2, 0]], n_bins=16, sigma=1.0
+        )
+    assert picked.offsets.tolist() == [[0, 3], [2, 0]]
+    for i, (dy, dx) in enumerate(picked.offsets):
+        assert picked.mi_nats[i] == pytest.approx(disc.mi_at(dy, dx), abs=1e-12)
+
+
 # -------------------------------------------------------------------------------------- bad input
 def test_bad_input():
     x = np.zeros((2, 10, 12))

@@ -781,6 +781,7 @@ def pixel_mi_feature_maps(
     bank: str = "gabor",
     max_distance: int = 32,
     *,
+    offsets: Any = None,
     n_bins: int = 64,
     n_permutations: int = 1,
     baseline: str = "auto",
@@ -801,6 +802,7 @@ def pixel_mi_feature_maps(
         pixel_mi_by_offset(
             ch,
             max_distance,
+            offsets=offsets,
             n_bins=n_bins,
             n_permutations=n_permutations,
             baseline=baseline,
