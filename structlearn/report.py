@@ -124,8 +124,41 @@ def find_results(root: str | Path) -> list[Path]:
     return sorted(p.parent for p in root.rglob("metrics.json") if not p.parent.name.startswith("."))
 
 
+def _sweep_section(root: Path) -> str:
+    """The aggregates of ``root/sweep.json`` (one row per grid point, row label and metric: n,
+    mean, 95% interval over seeds), or nothing when the root is not a sweep."""
+    if not (root / "sweep.json").is_file():
+        return ""
+    sweep = read_json(root / "sweep.json")
+    keys = list(sweep.get("grid", {}))
+    rows = []
+    for point in sweep.get("points", []):
+        for row in point["rows"]:
+            for metric, st in row["metrics"].items():
+                interval = (
+                    ""
+                    if st["ci95_low"] is None
+                    else f"[{_fmt(float(st['ci95_low']))}, {_fmt(float(st['ci95_high']))}]"
+                )
+                cells = [html.escape(json.dumps(point["point"][k])) for k in keys]
+                cells += [html.escape(str(row["label"])), html.escape(metric), str(st["n"])]
+                cells += [_fmt(st["mean"]), interval]
+                rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(
+        f"<th>{html.escape(h)}</th>" for h in [*keys, "row", "metric", "seeds", "mean", "95% CI"]
+    )
+    counts = ", ".join(f"{v} {k}" for k, v in sweep.get("counts", {}).items())
+    return (
+        f"<h2>Sweep over {html.escape(', '.join(keys))} ({html.escape(counts)})</h2>"
+        f"<p>Mean over seeds with its Student-t 95% interval; also in sweep.csv and sweep.json.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "<h2>Runs</h2>"
+    )
+
+
 def render_index(root: str | Path) -> Path:
-    """Write ``root/index.html`` linking every results folder below it with its verdicts."""
+    """Write ``root/index.html`` linking every results folder below it with its verdicts, after
+    the table of aggregates when ``root`` holds a sweep."""
     root = Path(root)
     rows = []
     for d in find_results(root):
@@ -145,7 +178,7 @@ def render_index(root: str | Path) -> Path:
         raise ValueError(f"root: no results folders (with metrics.json) under {root}")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>structlearn results</title>
-<style>{_CSS}</style></head><body><h1>structlearn results</h1>
+<style>{_CSS}</style></head><body><h1>structlearn results</h1>{_sweep_section(root)}
 <table><thead><tr><th>results</th><th>study</th><th>claims held</th><th>did not hold</th>
 <th>not decided</th></tr></thead><tbody>{"".join(rows)}</tbody></table></body></html>
 """

@@ -21,8 +21,9 @@ The summary aggregates across seeds, per grid point, every numeric cell of ``met
 the mean, the sample standard deviation :math:`s` (``ddof=1``) and the two-sided 95% Student-t
 interval of the mean, :math:`\\bar x \\pm t_{0.975,\\,n-1}\\, s/\\sqrt n` (``null`` with fewer than two
 finished seeds). It is written as ``sweep.json`` (runs, statuses, per-seed values, aggregates),
-``sweep.csv`` (one line per grid point, row and metric) and ``index.html`` (via
-:func:`structlearn.report.render_index`). Metrics keep the units their study gives them (nats).
+``sweep.csv`` (one line per grid point, row and metric) and ``index.html`` (the aggregates as a
+table, then links to every run's report; :func:`structlearn.report.render_index`). Metrics keep
+the units their study gives them (nats).
 """
 
 from __future__ import annotations
