@@ -71,6 +71,9 @@ def test_identity_network_puts_every_layer_at_the_input_point(task, tmp_path):
     assert res.epochs.tolist() == [0, 3, 10]
     assert res.compression_nats.tolist() == [0.0, 0.0, 0.0] and res.compresses == [False] * 3
     assert res.snr_status.startswith("not measured")
+    ax = res.plot()  # three layers ending at one point share one label instead of overprinting
+    assert [t.get_text() for t in ax.texts] == ["a, b, c"]
+    plt.close(ax.figure)
 
 
 def test_binning_equals_a_brute_force_count(task):

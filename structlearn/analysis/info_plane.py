@@ -557,6 +557,28 @@ def _binned_point_under_joint(
 
 
 # ------------------------------------------------------------------------------ the result
+def _end_labels(
+    i_xt: np.ndarray,
+    i_ty: np.ndarray,
+    names: Sequence[str],
+    tol: tuple[float, float] = (0.08, 0.04),
+) -> list[tuple[tuple[float, float], list[str]]]:
+    """Last points of the layers' paths (layers, epochs) with their names. Layers that end closer
+    than ``tol`` (fractions of the plotted x and y spans: about a label's width and height) to a
+    label already placed join it, so that names do not overprint."""
+    span = np.array([np.ptp(i_xt), np.ptp(i_ty)])
+    span[span == 0] = 1.0
+    labels: list[tuple[tuple[float, float], list[str]]] = []
+    for name, x, y in zip(names, i_xt[:, -1], i_ty[:, -1]):
+        for (x0, y0), group in labels:
+            if abs(x - x0) <= tol[0] * span[0] and abs(y - y0) <= tol[1] * span[1]:
+                group.append(name)
+                break
+        else:
+            labels.append(((float(x), float(y)), [name]))
+    return labels
+
+
 @dataclass
 class InformationPlane(AnalysisResult):
     """The information plane of a run, its gradient phases, compression and the IB bound.
@@ -626,12 +648,16 @@ class InformationPlane(AnalysisResult):
 
         ax = new_axes(ax, figsize=(5.5, 4.0))
         norm = LogNorm(vmin=self.epochs.min() + 1, vmax=self.epochs.max() + 1)
-        for row, name in enumerate(self.layer_names):
-            x, y = self.I_XT_nats[row], self.I_TY_nats[row]
+        for x, y in zip(self.I_XT_nats, self.I_TY_nats):
             ax.plot(x, y, "-", color="grey", lw=0.6, alpha=0.6, zorder=1)
             sc = ax.scatter(x, y, c=self.epochs + 1, cmap=cmap, norm=norm, s=12, zorder=2)
+        for (x_end, y_end), names in _end_labels(self.I_XT_nats, self.I_TY_nats, self.layer_names):
             ax.annotate(
-                name, (x[-1], y[-1]), fontsize="x-small", xytext=(3, 3), textcoords="offset points"
+                ", ".join(names),
+                (x_end, y_end),
+                fontsize="x-small",
+                xytext=(3, 3),
+                textcoords="offset points",
             )
         if self.ib is not None:
             xs = np.linspace(0.0, self.H_X_nats, 200)
