@@ -330,7 +330,11 @@ def _figures(mosaic: Mosaic, results: dict[str, Any], thr: float) -> dict[str, A
         ax.bar(x + (j - 1) * 0.27, [getattr(results[m], key) for m in names], 0.27, label=label)
     ax.set_xticks(x, names, rotation=20)
     ax.set_ylim(0, 1)
-    ax.legend(frameon=False, fontsize="small", ncols=3, loc="upper right")
+    n_tiles = int(np.prod(mosaic.grid))
+    ax.axhline(
+        1 / n_tiles, color="grey", lw=0.8, ls=":", label=f"chance best-tile fraction 1/{n_tiles}"
+    )
+    ax.legend(frameon=False, fontsize="small", ncols=2, loc="lower left", bbox_to_anchor=(0, 1.0))
     figs["objectives_compared"] = fig
 
     fig, axes = plt.subplots(2, 4, figsize=(8, 4.2), constrained_layout=True)
