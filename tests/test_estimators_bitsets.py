@@ -106,7 +106,7 @@ def test_knn_entropy_bitset_path_equals_the_tree_and_ignores_threads():
     from structlearn.estimators import knn_entropy
 
     rng = np.random.default_rng(6)
-    x = np.round(rng.normal(size=(1500, 3)), 2)  # ties among the k-th distances
+    x = np.round(rng.normal(size=(1500, 8)), 1)  # 8 dims: the bitset path; ties among distances
     x[:10] = x[10:20]  # duplicated rows: distance 0, floored to the smallest positive float
     exact = knn_entropy(x, k=5, jitter=0, algorithm="kdtree")
     assert knn_entropy(x, k=5, jitter=0) == pytest.approx(exact, abs=1e-12)

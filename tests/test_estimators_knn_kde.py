@@ -30,10 +30,11 @@ def ksg_reference(x, y, k):
     return digamma(k) + digamma(n) - total / n
 
 
-def test_ksg_matches_loop_reference_for_both_algorithms():
+@pytest.mark.parametrize("dims", [(2, 1), (4, 3)])  # "auto": a tree for 3 joint dims, bitsets for 7
+def test_ksg_matches_loop_reference_for_every_algorithm(dims):
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(150, 2))
-    y = x[:, :1] + 0.5 * rng.normal(size=(150, 1))
+    x = rng.normal(size=(150, dims[0]))
+    y = x[:, : dims[1]] + 0.5 * rng.normal(size=(150, dims[1]))
     ref = ksg_reference(x, y, 4)
     for algorithm in ("auto", "kdtree", "brute"):
         assert ksg_mutual_information(x, y, k=4, algorithm=algorithm, jitter=0) == pytest.approx(
@@ -41,13 +42,14 @@ def test_ksg_matches_loop_reference_for_both_algorithms():
         )
 
 
-def test_kl_entropy_matches_loop_reference():
+@pytest.mark.parametrize("d", [3, 9])  # "auto": a tree in 3 dimensions, bitsets in 9
+def test_kl_entropy_matches_loop_reference(d):
     rng = np.random.default_rng(1)
-    x = rng.normal(size=(120, 3))
+    x = rng.normal(size=(120, d))
     rho = np.array([np.sort(np.abs(x - x[i]).max(axis=1))[3] for i in range(120)])  # k = 3
-    ref = digamma(120) - digamma(3) + 3 * np.log(2) + 3 * np.log(rho).mean()
-    assert knn_entropy(x, k=3, jitter=0) == pytest.approx(ref, abs=1e-12)
-    assert knn_entropy(x, k=3, jitter=0, algorithm="brute") == pytest.approx(ref, abs=1e-12)
+    ref = digamma(120) - digamma(3) + d * np.log(2) + d * np.log(rho).mean()
+    for algorithm in ("auto", "kdtree", "brute"):
+        assert knn_entropy(x, k=3, jitter=0, algorithm=algorithm) == pytest.approx(ref, abs=1e-12)
 
 
 def test_bitset_counts_match_direct_counts():
@@ -134,3 +136,19 @@ def test_bad_inputs():
         knn_entropy(np.zeros((10, 1)), algorithm="ball")
     with pytest.raises(ValueError, match="bound"):
         kde_entropy(x, 1.0, bound="middle")
+
+
+def test_repeated_samples_without_jitter_warn_and_jitter_removes_the_warning():
+    import warnings
+
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 2, size=(300, 1)).astype(float)
+    y = rng.integers(0, 2, size=(300, 1)).astype(float)  # independent coin flips: I = 0
+    with pytest.warns(UserWarning, match=r"ksg_mutual_information: 100\.0% .* distance 0"):
+        broken = ksg_mutual_information(x, y, jitter=0)
+    with pytest.warns(UserWarning, match=r"knn_entropy: 100\.0% .* distance 0"):
+        knn_entropy(x, jitter=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jittered = ksg_mutual_information(x, y)
+    assert broken > 5.0 and abs(jittered) < 0.2  # what the warning is about

@@ -14,8 +14,9 @@ Neighbours come from scipy's ``cKDTree`` (``algorithm="kdtree"``) or exact chunk
 matrices (``algorithm="brute"``). For KSG, ``algorithm="auto"`` counts neighbours with exact
 prefix bitsets per feature (:mod:`structlearn.estimators._bitsets`: a max-norm cube is an AND of
 per-feature rank ranges) and finds the joint k-th neighbour from an approximate tree search refined
-exactly on the bitset candidates, while the bitsets fit in 256 MiB; the marginal counts use bitsets
-up to 20,000 samples. ``workers`` runs the tree search beside the bitset build and shares out the
+exactly on the bitset candidates, from 6 joint dimensions on (8 for Kozachenko-Leonenko; a kd-tree
+is faster below) while the bitsets fit in 256 MiB; the marginal counts use bitsets up to 20,000
+samples. ``workers`` runs the tree search beside the bitset build and shares out the
 rest; the estimate is the same for any number of workers. Repeated samples make distances zero;
 as in scikit-learn's ``mutual_info_regression`` a tiny seeded jitter (``1e-10`` of each feature's
 scale) breaks ties.
@@ -24,6 +25,7 @@ scale) breaks ties.
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import Any
@@ -64,6 +66,20 @@ def _check_common(k: int, n: int, algorithm: str, jitter: float) -> None:
         raise ValueError(f"k: need at least k + 1 = {k + 1} samples for k = {k}, got {n} samples")
     check_option(algorithm, "algorithm", _ALGORITHMS)
     check_scalar(jitter, "jitter", low=0.0)
+
+
+def _warn_repeats(kth_distance: np.ndarray, where: str) -> None:
+    """Warn when samples have their k-th neighbour at distance 0 (repeated samples, no jitter):
+    the kNN estimators assume a continuous distribution and are then far off."""
+    share = float(np.mean(kth_distance == 0))
+    if share > 0:
+        warnings.warn(
+            f"{where}: {share:.1%} of the samples have their k-th neighbour at distance 0 "
+            "(repeated samples); the estimate assumes continuous data: keep jitter > 0, or use "
+            "method='discrete' for discrete data",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _resolve(algorithm: str, n_features: int) -> str:
@@ -116,8 +132,9 @@ def knn_entropy(
     metric : {"chebyshev", "euclidean"}
         Norm of the neighbour distances (``log c_d`` is matched to it).
     algorithm : {"auto", "kdtree", "brute"}
-        Neighbour search: for the max-norm, bitset-refined ("auto", exact, while the bitsets fit
-        in 256 MiB; else a tree), cKDTree ("kdtree"), or exact distance matrices ("brute").
+        Neighbour search: for the max-norm in 8 or more dimensions, bitset-refined ("auto",
+        exact, while the bitsets fit in 256 MiB; else a tree), cKDTree ("kdtree"), or exact
+        distance matrices ("brute").
     jitter : float
         Tie-breaking noise, relative to each feature's mean absolute value (0 disables).
     random_state : int, Generator or None
@@ -137,12 +154,13 @@ def knn_entropy(
     check_option(metric, "metric", _METRICS)
     xa = _jitter(xa, jitter, check_random_state(random_state))
     threads = _check_workers(workers)
-    if metric == "chebyshev" and algorithm == "auto" and _bitsets_fit(n, d):
+    if metric == "chebyshev" and algorithm == "auto" and _use_bitsets(n, d, _BITSET_MIN_DIM_KL):
         with _pool(threads) as pool:
             rho = _kth_distance_bitset(xa, k, pool)[0]
     else:
         p = np.inf if metric == "chebyshev" else 2.0
         rho = _kth_neighbour_distance(xa, k, p, _resolve(algorithm, d), threads)
+    _warn_repeats(rho, "knn_entropy")
     rho = np.maximum(rho, np.finfo(np.float64).tiny)
     if metric == "chebyshev":
         log_cd = d * np.log(2.0)
@@ -183,8 +201,15 @@ def _marginal_counts(a: np.ndarray, eps: np.ndarray, workers: int) -> np.ndarray
     return np.maximum(np.asarray(counts, dtype=np.int64), 1)
 
 
-def _bitsets_fit(n: int, d: int) -> bool:
-    return d * (n + 1) * ((n + 63) // 64) * 8 <= _BITSET_MAX_BYTES
+# Below these dimensions a kd-tree finds exact k-th neighbours faster than the bitsets (measured
+# crossovers at n = 1000-10000; BENCHMARKS.md, "Estimators").
+_BITSET_MIN_DIM_KSG = 6  # joint dimension of (x, y)
+_BITSET_MIN_DIM_KL = 8
+
+
+def _use_bitsets(n: int, d: int, min_dim: int) -> bool:
+    """Bitsets for d >= ``min_dim`` while the prefix tables fit in ``_BITSET_MAX_BYTES``."""
+    return d >= min_dim and d * (n + 1) * ((n + 63) // 64) * 8 <= _BITSET_MAX_BYTES
 
 
 def _pool(workers: int) -> ThreadPoolExecutor | nullcontext:
@@ -212,8 +237,9 @@ def _kth_distance_bitset(
 
 def _ksg_counts_bitset(
     xa: np.ndarray, ya: np.ndarray, k: int, pool: Executor | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """n_x + 1 and n_y + 1 by bitsets, the two marginals side by side when there is a pool."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n_x + 1, n_y + 1 and the joint k-th distances by bitsets, the two marginals side by side
+    when there is a pool."""
     eps, sets = _kth_distance_bitset(np.hstack([xa, ya]), k, pool)
 
     def counts(part: np.ndarray, features: slice) -> np.ndarray:
@@ -223,20 +249,20 @@ def _ksg_counts_bitset(
     dx = xa.shape[1]
     pending = pool.submit(counts, ya, slice(dx, None)) if pool else None
     nx1 = counts(xa, slice(None, dx))
-    return nx1, pending.result() if pending else counts(ya, slice(dx, None))
+    return nx1, pending.result() if pending else counts(ya, slice(dx, None)), eps
 
 
 def _ksg_counts(
     xa: np.ndarray, ya: np.ndarray, k: int, algorithm: str, workers: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """n_x + 1 and n_y + 1 (self included) for KSG algorithm 1."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n_x + 1 and n_y + 1 (self included) for KSG algorithm 1, and the joint k-th distances."""
     n, d = xa.shape[0], xa.shape[1] + ya.shape[1]
-    if algorithm == "auto" and _bitsets_fit(n, d):
+    if algorithm == "auto" and _use_bitsets(n, d, _BITSET_MIN_DIM_KSG):
         with _pool(workers) as pool:
             return _ksg_counts_bitset(xa, ya, k, pool)
     z = np.hstack([xa, ya])
     eps = _kth_neighbour_distance(z, k, np.inf, _resolve(algorithm, d), workers)
-    return _marginal_counts(xa, eps, workers), _marginal_counts(ya, eps, workers)
+    return _marginal_counts(xa, eps, workers), _marginal_counts(ya, eps, workers), eps
 
 
 def ksg_mutual_information(
@@ -262,7 +288,8 @@ def ksg_mutual_information(
     k : int
         Neighbour order in the joint space (``n_samples >= k + 1``).
     algorithm : {"auto", "kdtree", "brute"}
-        Joint neighbour search: bitset-refined (``"auto"``, exact), tree, or distance matrices.
+        Joint neighbour search: bitset-refined (``"auto"`` when x and y have 6 or more features
+        together, exact; a tree below that), tree, or distance matrices.
     jitter, random_state :
         Tie-breaking noise and its seed (see :func:`knn_entropy`).
     workers : int
@@ -282,5 +309,6 @@ def ksg_mutual_information(
     rng = check_random_state(random_state)
     threads = _check_workers(workers)
     xa, ya = _jitter(xa, jitter, rng), _jitter(ya, jitter, rng)
-    nx1, ny1 = _ksg_counts(xa, ya, k, algorithm, threads)  # n_x + 1, n_y + 1: self is counted
+    nx1, ny1, eps = _ksg_counts(xa, ya, k, algorithm, threads)  # n_x + 1, n_y + 1: self counted
+    _warn_repeats(eps, "ksg_mutual_information")
     return float(digamma(k) + digamma(n) - np.mean(digamma(nx1) + digamma(ny1)))
