@@ -1,5 +1,7 @@
 """kNN (Kozachenko-Leonenko, KSG) and KDE (Kolchinsky-Tracey) estimators vs plain references."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.special import digamma, logsumexp
@@ -40,6 +42,22 @@ def test_ksg_matches_loop_reference_for_every_algorithm(dims):
         assert ksg_mutual_information(x, y, k=4, algorithm=algorithm, jitter=0) == pytest.approx(
             ref, abs=1e-12
         )
+
+
+def test_ksg_one_dimensional_marginals_with_exact_ties_match_the_loop():
+    """Scalars on a 1/16 grid (every difference exact in binary): many neighbours lie exactly at
+    the k-th distance, and strictly-closer must exclude them. (On a 0.05 grid the loop's float
+    differences straddle the k-th distance by an ulp; the estimators, which search with a
+    few-ulp inward slack, then count as exact arithmetic would, and the two differ.)"""
+    rng = np.random.default_rng(9)
+    x = np.round(rng.normal(size=(240, 1)) * 16) / 16
+    y = np.round((x + rng.normal(size=(240, 1))) * 16) / 16
+    ref = ksg_reference(x, y, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # some k-th distances are 0: duplicates
+        for algorithm in ("auto", "kdtree", "brute"):
+            got = ksg_mutual_information(x, y, k=3, algorithm=algorithm, jitter=0)
+            assert got == pytest.approx(ref, abs=1e-12)
 
 
 @pytest.mark.parametrize("d", [3, 9])  # "auto": a tree in 3 dimensions, bitsets in 9

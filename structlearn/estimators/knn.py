@@ -191,8 +191,15 @@ def _cube_counts_bitset(a: np.ndarray, eps: np.ndarray) -> np.ndarray:
 
 
 def _marginal_counts(a: np.ndarray, eps: np.ndarray, workers: int) -> np.ndarray:
-    """Number of samples (self included) strictly within ``eps[i]`` of ``a[i]`` in the max-norm."""
-    if a.shape[0] > _BITSET_MAX_SAMPLES:
+    """Number of samples (self included) strictly within ``eps[i]`` of ``a[i]`` in the max-norm:
+    two binary searches in the sorted column for one feature, else bitsets or a tree."""
+    if a.shape[1] == 1:
+        centre, column = a[:, 0], np.sort(a[:, 0])
+        r = eps - 8 * np.spacing(np.abs(centre) + eps)  # the bitsets' inward slack, same counts
+        counts = np.searchsorted(column, centre + r, "left") - np.searchsorted(
+            column, centre - r, "right"
+        )
+    elif a.shape[0] > _BITSET_MAX_SAMPLES:
         radius = np.nextafter(eps, 0.0)
         tree = cKDTree(a)
         counts = tree.query_ball_point(a, radius, p=np.inf, return_length=True, workers=workers)
