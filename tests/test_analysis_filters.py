@@ -130,6 +130,10 @@ def test_hoyer_axis():
     np.testing.assert_allclose(hoyer_sparsity(x, axis=1), hoyer_sparsity(np.swapaxes(x, 1, 2)))
     assert hoyer_sparsity(x, axis=0).shape == (7, 3)
     assert hoyer_sparsity(np.ones((3, 1))).tolist() == [1.0, 1.0, 1.0]
+    # squares of tiny or huge entries would under/overflow: the measure is scale-free anyway
+    tiny_flat, huge_spike = np.full(6, 8.3e-163), np.array([0.0, 0.0, 1e200, 0.0])
+    assert hoyer_sparsity(tiny_flat) == pytest.approx(0.0, abs=1e-12)
+    assert hoyer_sparsity(huge_spike) == pytest.approx(1.0, abs=1e-12)
 
 
 @settings(max_examples=60, deadline=None)

@@ -74,6 +74,37 @@ def test_identity_network_puts_every_layer_at_the_input_point(task, tmp_path):
     ax = res.plot()  # three layers ending at one point share one label instead of overprinting
     assert [t.get_text() for t in ax.texts] == ["a, b, c"]
     plt.close(ax.figure)
+    # every binned state distinct: binning gives I(T;Y) = H(Y) even with the labels shuffled
+    np.testing.assert_allclose(res.I_TY_null_nats, h_y, atol=1e-12)
+
+
+def test_shuffled_label_floor_is_seeded_averaged_and_plotted(task):
+    acts = random_net_recordings(task, n_epochs=3)
+    rec = recordings_from_arrays(acts, task.y, [0, 10, 100], layer_names=list("abcdef"))
+    res = analyze_information_plane(rec, null_shuffles=3, random_state=1)
+    again = analyze_information_plane(rec, null_shuffles=3, random_state=1)
+    np.testing.assert_array_equal(res.I_TY_null_nats, again.I_TY_null_nats)
+    rng = np.random.default_rng(1)
+    by_hand = np.mean(
+        [
+            analyze_information_plane(
+                rec, labels=rng.permutation(task.y), null_shuffles=0
+            ).I_TY_nats
+            for _ in range(3)
+        ],
+        axis=0,
+    )
+    np.testing.assert_allclose(res.I_TY_null_nats, by_hand, atol=1e-12)
+    assert np.all((res.I_TY_null_nats >= 0) & (res.I_TY_null_nats <= res.H_Y_nats + 1e-12))
+    # an untrained net's wide layers sit at the floor: binning cannot separate them from chance
+    np.testing.assert_allclose(res.I_TY_null_nats[0], res.H_Y_nats, atol=1e-12)
+    assert "I_TY_null_nats" in res.to_dict()
+    ax = res.plot()
+    assert "I(T;Y), labels shuffled" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(ax.figure)
+    assert analyze_information_plane(rec, null_shuffles=0).I_TY_null_nats is None
+    with pytest.raises(ValueError, match="null_shuffles"):
+        analyze_information_plane(rec, null_shuffles=-1)
 
 
 def test_binning_equals_a_brute_force_count(task):

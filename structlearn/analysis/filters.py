@@ -130,8 +130,12 @@ def hoyer_sparsity(x: Any, axis: int = -1) -> np.ndarray:
     n = a.shape[-1]
     if n == 1:
         return np.ones(a.shape[:-1])
-    l1 = np.abs(a).sum(axis=-1)
-    l2 = np.sqrt((a * a).sum(axis=-1))
+    # s is scale-free: dividing by the largest entry keeps the squares from under- or overflowing
+    mag = np.abs(a)
+    top = mag.max(axis=-1, keepdims=True)
+    mag = np.divide(mag, top, out=np.zeros_like(mag), where=top > 0)
+    l1 = mag.sum(axis=-1)
+    l2 = np.sqrt((mag * mag).sum(axis=-1))
     ratio = np.divide(l1, l2, out=np.full_like(l1, np.sqrt(n)), where=l2 > 0)
     return np.clip((np.sqrt(n) - ratio) / (np.sqrt(n) - 1.0), 0.0, 1.0)
 

@@ -57,6 +57,7 @@ from structlearn.utils.validation import (
     check_array,
     check_labels,
     check_option,
+    check_random_state,
     check_scalar,
 )
 
@@ -618,6 +619,11 @@ class InformationPlane(AnalysisResult):
         Each layer's binned encoder at the last epoch, (I(X;T), I(T;Y)) exactly under ``p_xy``.
     ib_gap_nats : ndarray (n_layers,) or None
         The bound at the layer's I(X;T) minus its I(T;Y): the distance below the bound.
+    I_TY_null_nats : ndarray (n_layers, n_epochs) or None
+        Binned I(T;Y) with the labels shuffled (mean over ``null_shuffles`` seeded permutations):
+        the value the estimator gives when T carries no information about Y. For a layer whose
+        binned states are all distinct it equals H(Y): binning then cannot tell fitting from
+        memorising. Binning under the recorded labels only.
     """
 
     layer_names: list[str]
@@ -641,9 +647,11 @@ class InformationPlane(AnalysisResult):
     ib: IBCurve | None = None
     ib_points_nats: np.ndarray | None = None
     ib_gap_nats: np.ndarray | None = None
+    I_TY_null_nats: np.ndarray | None = None
 
     def plot(self, ax: Any = None, *, cmap: str = "viridis") -> Any:
-        """The information plane: one line per layer, points coloured by epoch, IB bound dashed."""
+        """The information plane: one line per layer, points coloured by epoch, IB bound dashed,
+        and each layer's I(T;Y) with shuffled labels (the estimator's floor) dotted."""
         from matplotlib.colors import LogNorm
 
         ax = new_axes(ax, figsize=(5.5, 4.0))
@@ -651,6 +659,10 @@ class InformationPlane(AnalysisResult):
         for x, y in zip(self.I_XT_nats, self.I_TY_nats):
             ax.plot(x, y, "-", color="grey", lw=0.6, alpha=0.6, zorder=1)
             sc = ax.scatter(x, y, c=self.epochs + 1, cmap=cmap, norm=norm, s=12, zorder=2)
+        if self.I_TY_null_nats is not None:
+            for row, (x, y0) in enumerate(zip(self.I_XT_nats, self.I_TY_null_nats)):
+                label = "I(T;Y), labels shuffled" if row == 0 else None
+                ax.plot(x, y0, ":", color="C3", lw=1, alpha=0.7, zorder=1, label=label)
         for (x_end, y_end), names in _end_labels(self.I_XT_nats, self.I_TY_nats, self.layer_names):
             ax.annotate(
                 ", ".join(names),
@@ -663,6 +675,7 @@ class InformationPlane(AnalysisResult):
             xs = np.linspace(0.0, self.H_X_nats, 200)
             ax.plot(xs, ib_bound_at(self.ib, xs), "k--", lw=1, label="IB bound")
             ax.plot(*self.ib_points_nats.T, "r*", ms=8, label="final layers under p(x,y)")
+        if self.ib is not None or self.I_TY_null_nats is not None:
             ax.legend(frameon=False, fontsize="small", loc="lower right")
         ax.figure.colorbar(sc, ax=ax, label="epoch + 1")
         ax.set_xlabel("I(X;T) [nats]")
@@ -714,6 +727,8 @@ def analyze_information_plane(
     ib_betas: Any = None,
     compression_tol: float = 0.1,
     min_snr_drop: float = 0.5,
+    null_shuffles: int = 1,
+    random_state: int | np.random.Generator | None = 0,
 ) -> InformationPlane:
     r"""The information plane of a run, with SNR phases, compression and the IB bound.
 
@@ -738,6 +753,10 @@ def analyze_information_plane(
         Drop of I(X;T) after its peak (nats) above which a layer is said to compress.
     min_snr_drop : float
         Decades the SNR must fall by (:func:`detect_phase_transition`).
+    null_shuffles : int
+        Label permutations for ``I_TY_null_nats`` (binning under the recorded labels; 0: none).
+    random_state : int, Generator or None
+        Seeds the permutations.
 
     Returns
     -------
@@ -758,7 +777,15 @@ def analyze_information_plane(
     tol = float(check_scalar(compression_tol, "compression_tol", low=0.0))
     check_scalar(min_snr_drop, "min_snr_drop", low=0.0)
     joint = None if p_xy is None else _check_p_xy(p_xy, y.size)
+    check_scalar(null_shuffles, "null_shuffles", kind=(int, np.integer), low=0)
     ixt, ity, ranges = _points(rec, chosen, idx, y, plan, joint if estimator == "binning" else None)
+    null = None
+    if estimator == "binning" and joint is None and null_shuffles > 0:
+        rng = check_random_state(random_state)
+        null = np.mean(
+            [_points(rec, chosen, idx, rng.permutation(y), plan)[1] for _ in range(null_shuffles)],
+            axis=0,
+        )
     ep = rec.epochs[idx]
     g_ep, snr, per_layer, overall, status = _snr_transitions(rec, chosen, float(min_snr_drop))
     peak, drop = compression(ixt, ep)
@@ -802,6 +829,7 @@ def analyze_information_plane(
         ib=ib,
         ib_points_nats=points,
         ib_gap_nats=gap,
+        I_TY_null_nats=null,
     )
 
 
