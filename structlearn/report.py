@@ -140,10 +140,13 @@ def _sweep_section(root: Path) -> str:
                     if st["ci95_low"] is None
                     else f"[{_fmt(float(st['ci95_low']))}, {_fmt(float(st['ci95_high']))}]"
                 )
-                cells = [html.escape(json.dumps(point["point"][k])) for k in keys]
-                cells += [html.escape(str(row["label"])), html.escape(metric), str(st["n"])]
-                cells += [_fmt(st["mean"]), interval]
-                rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+                text = [html.escape(json.dumps(point["point"][k])) for k in keys]
+                text += [html.escape(str(row["label"])), html.escape(metric)]
+                nums = [str(st["n"]), _fmt(st["mean"]), interval]
+                cells = [f"<td>{c}</td>" for c in text] + [
+                    f'<td class="num">{c}</td>' for c in nums
+                ]
+                rows.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(
         f"<th>{html.escape(h)}</th>" for h in [*keys, "row", "metric", "seeds", "mean", "95% CI"]
     )

@@ -349,10 +349,8 @@ def _check_sweep(capsys, tmp_path, config, log, address, client):
     # index.html shows the aggregates, links every finished run's report, and each link resolves
     index = (root / "index.html").read_text()
     mean_2 = points[2]["rows"][0]["metrics"]["mean (nats)"]
-    assert (
-        f"<td>2</td><td>all</td><td>mean (nats)</td><td>3</td><td>{mean_2['mean']:.4g}</td>"
-        in index
-    )
+    cells = '<td>2</td><td>all</td><td>mean (nats)</td><td class="num">3</td><td class="num">'
+    assert f"{cells}{mean_2['mean']:.4g}</td>" in index
     assert "6 ran, 0 cached, 3 failed, 0 pending" in index
     parser = _Links()
     parser.feed(index)
