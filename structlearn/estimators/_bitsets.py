@@ -30,6 +30,7 @@ __all__ = [
     "max_norm_distances",
     "popcount_rows",
     "prefix_sets",
+    "search_radius",
     "set_bits",
 ]
 
@@ -95,6 +96,13 @@ def _search(columns: np.ndarray, keys: np.ndarray, side: str) -> np.ndarray:
     return out
 
 
+def search_radius(centre: np.ndarray, radius: np.ndarray, strict: bool) -> np.ndarray:
+    """``radius`` moved 8 ulps of ``|centre| + radius`` inwards (``strict``) or outwards, so that
+    the rounding of ``centre +- radius`` never decides whether a value at the boundary is in."""
+    slack = 8 * np.spacing(np.abs(centre) + radius)
+    return radius - slack if strict else radius + slack
+
+
 def _slab_bounds(
     a: np.ndarray, radius: np.ndarray, sets: PrefixSets, strict: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +111,7 @@ def _slab_bounds(
     inwards (strict) or outwards so that rounding of ``a_i +- r_i`` never decides a boundary."""
     d, n = sets.columns.shape
     centre = np.ascontiguousarray(a.T)
-    slack = 8 * np.spacing(np.abs(centre) + radius)
-    r = radius - slack if strict else radius + slack
+    r = search_radius(centre, radius, strict)
     lo = _search(sets.columns, centre - r, "right" if strict else "left")
     hi = np.maximum(_search(sets.columns, centre + r, "left" if strict else "right"), lo)
     offset = (np.arange(d) * (n + 1))[:, None]

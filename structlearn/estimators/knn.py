@@ -41,6 +41,7 @@ from structlearn.estimators._bitsets import (
     max_norm_distances,
     popcount_rows,
     prefix_sets,
+    search_radius,
     set_bits,
 )
 from structlearn.estimators._common import as_sample_pair, as_samples
@@ -195,7 +196,7 @@ def _marginal_counts(a: np.ndarray, eps: np.ndarray, workers: int) -> np.ndarray
     two binary searches in the sorted column for one feature, else bitsets or a tree."""
     if a.shape[1] == 1:
         centre, column = a[:, 0], np.sort(a[:, 0])
-        r = eps - 8 * np.spacing(np.abs(centre) + eps)  # the bitsets' inward slack, same counts
+        r = search_radius(centre, eps, strict=True)  # as the bitsets search: same counts
         counts = np.searchsorted(column, centre + r, "left") - np.searchsorted(
             column, centre - r, "right"
         )
