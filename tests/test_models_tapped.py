@@ -70,7 +70,7 @@ def test_residual_branch_taps_see_the_branch_not_the_sum():
     net = Residual()
     x = torch.randn(7, 3)
     with Tapped(net, ["inp", "block", "out"]) as model:
-        inp, block, out = model(x)
+        _, block, out = model(x)
     h = torch.tanh(net.inp(x))
     torch.testing.assert_close(block, net.block(h), rtol=0, atol=0)
     torch.testing.assert_close(out, net.out(h + net.block(h)), rtol=0, atol=0)
@@ -84,7 +84,7 @@ def test_unknown_layers_are_refused_with_the_available_names():
     assert "'block.1' (Tanh)" in msg
     with pytest.raises(ValueError, match="layers: expected a non-empty list"):
         Tapped(Residual(), "block")
-    with pytest.raises(TypeError, match="module: expected a torch.nn.Module, got function"):
+    with pytest.raises(TypeError, match=r"module: expected a torch.nn.Module, got function"):
         Tapped(lambda x: x, ["a"])
 
 

@@ -104,7 +104,7 @@ def test_objective_of_the_wrong_type_names_the_objective_key(user_module):
 def test_fragment_validates_the_path_shape_before_anything_is_imported():
     schema = {"objective": factory_fragment("objective", "torch.nn:MSELoss")}
     assert validate(schema, {})["objective"] == {"factory": "torch.nn:MSELoss", "kwargs": {}}
-    with pytest.raises(ConfigError, match="^objective.kwargs: expected dict, got 3$"):
+    with pytest.raises(ConfigError, match=r"^objective.kwargs: expected dict, got 3$"):
         validate(schema, {"objective": {"kwargs": 3}})
     with pytest.raises(ConfigError, match=r"^model.factory: expected 'package.module:callable'"):
         resolve_factory("just_a_name", "model.factory")
