@@ -1,4 +1,4 @@
-"""The rule behind the labels of Shwartz-Ziv & Tishby's 12-bit task, recovered from the data.
+"""The rule behind the labels of Shwartz-Ziv & Tishby's 12-bit task, and its joint p(x, y).
 
 Shwartz-Ziv & Tishby (2017), *Opening the black box of deep neural networks via information*
 (arXiv:1703.00810), describe the task as 12 binary inputs on 12 uniformly spread points of the
@@ -24,7 +24,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ICOSAHEDRON_EDGES", "TISHBY_THRESHOLD", "icosahedron_gram", "tishby_score"]
+from structlearn.data.tishby import load_tishby_task
+from structlearn.utils.validation import check_scalar
+
+__all__ = [
+    "ICOSAHEDRON_EDGES",
+    "TISHBY_THRESHOLD",
+    "icosahedron_gram",
+    "tishby_joint",
+    "tishby_score",
+]
 
 #: the 30 edges of the icosahedron on which the 12 input bits lie (recovered from var_u.mat)
 ICOSAHEDRON_EDGES = (
@@ -70,3 +79,33 @@ def tishby_score(X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     resultant_sq = np.einsum("si,ij,sj->s", X, icosahedron_gram(), X)
     return X.sum(axis=1) + np.sqrt(np.maximum(resultant_sq, 0.0)) - TISHBY_THRESHOLD
+
+
+def tishby_joint(temperature: float | None = None) -> np.ndarray:
+    r"""Joint p(x, y), shape (4096, 2), of Shwartz-Ziv & Tishby's 12-bit task (rows as loaded).
+
+    :math:`p(x) = 1/4096` on the inputs of :func:`structlearn.data.tishby.load_tishby_task`.
+    ``temperature`` None or 0: the task's deterministic labels. ``T > 0``:
+    :math:`p(y=1\mid x) = \sigma(s(x)/T)`, the logistic function of the rule's decision function
+    :func:`tishby_score` divided by T, so the labels are the :math:`T \to 0` limit and the IB
+    curve is not trivial for T > 0.
+
+    Examples
+    --------
+    >>> p = tishby_joint(0.5)
+    >>> p.shape, round(float(p.sum()), 12)
+    ((4096, 2), 1.0)
+    >>> x_all_on = int(np.flatnonzero(load_tishby_task().X.sum(axis=1) == 12)[0])
+    >>> round(float(p[x_all_on, 1] * 4096), 6)   # sigma(4.368 / 0.5): all 12 bits on
+    0.99984
+    """
+    task = load_tishby_task()
+    X, y = np.asarray(task.X), np.asarray(task.y)
+    n = X.shape[0]
+    if temperature is None or temperature == 0:
+        p1 = y.astype(np.float64)
+    else:
+        t = float(check_scalar(temperature, "temperature", low=0.0, low_inclusive=False))
+        # sigma(u) = (1 + tanh(u / 2)) / 2: the logistic function without overflow
+        p1 = 0.5 * (1.0 + np.tanh(tishby_score(X) / (2.0 * t)))
+    return np.column_stack([1.0 - p1, p1]) / n
