@@ -3,6 +3,7 @@
 ``MLP`` is trained end to end by :mod:`structlearn.train`; the layer-wise learners are
 scikit-learn estimators built one layer at a time without backpropagation; the subspace
 learners (ISA, topographic ICA, the group-lasso dictionary) are scikit-learn transformers.
+``Tapped`` gives any ``nn.Module`` the interface of the trainer (the outputs of chosen layers).
 """
 
 from structlearn.models.group_dictionary import GroupSparseDictionary
@@ -11,6 +12,7 @@ from structlearn.models.mlp import MLP
 from structlearn.models.r2svm import R2SVMClassifier
 from structlearn.models.redunet import ReduNet, ShiftInvariantReduNet1D, ShiftInvariantReduNet2D
 from structlearn.models.stack import SparseCodingStack
+from structlearn.models.tapped import Tapped
 
 __all__ = [
     "MLP",
@@ -21,5 +23,6 @@ __all__ = [
     "ShiftInvariantReduNet1D",
     "ShiftInvariantReduNet2D",
     "SparseCodingStack",
+    "Tapped",
     "TopographicICA",
 ]
