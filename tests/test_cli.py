@@ -51,7 +51,7 @@ def _error_line(capsys, argv):
     ("extra", "expected"),
     [
         (["--set", "data.n_sample=5"], "data.n_sample: unknown key"),
-        (["--set", "data.tile=big"], "data.tile: expected int >= 2, got 'big'"),
+        (["--set", "data.tile=big"], "data.tile: expected int >= 2 <= 1000000, got 'big'"),
         (["--set", "data.zca_eps=0"], "data.zca_eps: expected float >= 1e-08, got 0"),
         (["--set", "methods=[sparse_coding, ica]"], "methods: expected a non-empty subset"),
         (["--preset", "huge"], "--preset 'huge': not in this config; presets: 'smoke', 'full'"),

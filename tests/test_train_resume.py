@@ -132,7 +132,16 @@ def test_resume_after_keyboard_interrupt_is_bitwise_equal(
     assert_same_run(tmp_path / "a", net_a, res_a, tmp_path / "b", net_b, res_b)
 
 
-def test_resume_after_a_real_sigint_before_the_first_epoch_ends(tmp_path):
+@pytest.fixture
+def sigint_raises():
+    """Python's default SIGINT handler, whatever launched pytest: a shell starts background jobs
+    (``nohup``, ``cmd &``, some CI runners) with SIGINT ignored, and the signal would be lost."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_resume_after_a_real_sigint_before_the_first_epoch_ends(tmp_path, sigint_raises):
     config, net_kwargs = CONFIGS["adam-step-noisy"]
     net_a, res_a = run(tmp_path / "a", config, net_kwargs)
     with pytest.raises(KeyboardInterrupt):
