@@ -1,11 +1,22 @@
-"""The main study's pieces: PCA axes, the labels MCR² is given, and the verdict rule."""
+"""The main study's pieces: PCA axes, the labels MCR² is given, its premise and its claims."""
+
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
 from structlearn.data.mosaic import make_mosaic
-from structlearn.studies.mosaic_filters import _pca_components, _verdicts, mcr2_labels
+from structlearn.experiment import load_config
+from structlearn.studies.mosaic_filters import (
+    STUDY,
+    _pca_components,
+    across_tile_correlation,
+    mcr2_labels,
+)
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 
 
 def test_pca_axes_equal_sklearn_up_to_sign_with_fixed_signs():
@@ -33,16 +44,25 @@ def test_mcr2_labels_match_a_loop():
         mcr2_labels(m, "digit")
 
 
-def _methods(**medians):
-    return {
-        k: {"best_tile_fraction_median": v, "share_above_threshold": v} for k, v in medians.items()
-    }
+def test_across_tile_correlation_is_zero_for_independent_tiles_and_one_for_copies():
+    rng = np.random.default_rng(0)
+    tile_map = np.repeat(np.arange(2), 4).reshape(2, 4)  # tile 0: pixels 0-3, tile 1: pixels 4-7
+    X = rng.standard_normal((20000, 8))
+    indep = SimpleNamespace(X=X, tile_map=tile_map)
+    assert across_tile_correlation(indep) < 0.01  # about sqrt(2/pi)/sqrt(n) = 0.0056
+    copies = X.copy()
+    copies[:, 4:] = -3.0 * X[:, :4]  # tile 1 is tile 0 rescaled
+    # 16 cross-tile pairs, 4 of them exact copies (|r| = 1), the rest independent
+    assert across_tile_correlation(SimpleNamespace(X=copies, tile_map=tile_map)) == pytest.approx(
+        4 / 16, abs=0.01
+    )
 
 
-def test_verdict_rule():
-    v = _verdicts(_methods(sparse_coding=0.95, pca=0.36, random=0.14), 1 / 9, 0.9)
-    assert [x.held for x in v] == [True, True]
-    v = _verdicts(_methods(sparse_coding=0.92, pca=0.8, random=0.14), 1 / 9, 0.9)
-    assert [x.held for x in v] == [False, False]  # not 0.2 above PCA; PCA not below 0.5
-    v = _verdicts(_methods(ica_infomax=0.85, gaussian_infomax=0.13), 1 / 9, 0.9)
-    assert [x.held for x in v] == [False, True]  # 0.85 is below the threshold
+def test_claims_follow_the_methods_run():
+    config = load_config(EXPERIMENTS / "mosaic_filters.yaml", overrides=["methods=[pca,random]"])
+    claims = STUDY.claims(config)
+    assert len(claims) == 1 and "pca" in claims[0].text
+    assert claims[0].controls[0].name == "random filters"  # no local learner ran
+    config = load_config(EXPERIMENTS / "mosaic_filters.yaml")
+    texts = [c.text.split(" ")[0] for c in STUDY.claims(config)]
+    assert texts == ["sparse_coding", "ica_infomax", "second-order", "second-order"]
