@@ -278,6 +278,6 @@ def test_checkpoint_of_another_model_or_data_is_refused_and_kept(tmp_path, chang
 def test_out_dir_that_is_a_file_is_named(tmp_path):
     config, net_kwargs = CONFIGS["adam-step-noisy"]
     (tmp_path / "f").write_text("keep")
-    with pytest.raises(ValueError, match="^out_dir: .*f is a file; expected a folder"):
+    with pytest.raises(ValueError, match=r"^out_dir: .*f is a file; expected a folder"):
         run(tmp_path / "f", dataclasses.replace(config, epochs=1), net_kwargs)
     assert (tmp_path / "f").read_text() == "keep"

@@ -91,5 +91,5 @@ def test_check_count_states_its_bound():
     assert check_count(MAX_COUNT, "n") == MAX_COUNT
     with pytest.raises(ValueError, match=rf"^n_iter: expected a value <= {MAX_COUNT}, got"):
         check_count(MAX_COUNT + 1, "n_iter")
-    with pytest.raises(TypeError, match="^n_iter: expected Integral, got float"):
+    with pytest.raises(TypeError, match=r"^n_iter: expected Integral, got float"):
         check_count(2.5, "n_iter")
