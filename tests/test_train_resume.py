@@ -260,7 +260,9 @@ def test_checkpoint_of_another_model_or_data_is_refused_and_kept(tmp_path, chang
         data = (X, np.roll(y, 1))
     else:
         eval_data = (eval_data[0][::-1], eval_data[1][::-1])  # also: negative strides accepted
-    with pytest.raises(ValueError, match=r"^checkpoint: written for another model or data; .*" + expected):
+    with pytest.raises(
+        ValueError, match=r"^checkpoint: written for another model or data; .*" + expected
+    ):
         train(
             MLP(**kwargs, random_state=0),
             CrossEntropy(),
