@@ -554,9 +554,9 @@ class _EnsembleTrainer:
             elif self.out_dir is not None and sum(w.buffer_nbytes for w in self.writers) > (
                 FLUSH_BYTES
             ):
-                self.flush()  # bounded memory; parts <= this epoch
-                for w in self.writers:
-                    w.write_index()
+                # bounded memory; the indexes list these parts from the next checkpoint on (a
+                # crash before it resumes from the checkpoint's parts, as the single trainer)
+                self.flush()
 
     def final_metrics(self) -> list[dict[str, float]]:
         out = self.evaluate(self.train_data, "train")[1]
@@ -798,3 +798,124 @@ def _train(
         resumed_from=None if payload is None else int(payload["epoch"]),
         timings=timings,
     )
+
+
+# ----------------------------------------------------------------------------------------- studies
+def _stackable(models: Sequence[Any], datas: Sequence[Any]) -> str | None:
+    """Why ``models`` cannot be trained as one ensemble, or None when they can."""
+    from structlearn.models.mlp import MLP
+
+    if not all(isinstance(m, MLP) for m in models):
+        return "ensembles hold MLP networks only"
+    if len({m.extra_repr() for m in models}) > 1:
+        return "the networks differ in architecture"
+    sizes = {np.asarray(d[0] if isinstance(d, tuple | list) else d).shape for d in datas}
+    if len(sizes) > 1:
+        return f"the networks' training sets differ in shape {sorted(sizes)}"
+    return None
+
+
+def _stack_data(datas: Sequence[Any]) -> Any:
+    """Per-network ``(X, y)`` -> ``(X (S, n, d), y (S, n, ...))`` (or X alone)."""
+    first = datas[0]
+    if not isinstance(first, tuple | list):
+        return np.stack([np.asarray(d) for d in datas])
+    return tuple(np.stack([np.asarray(d[k]) for d in datas]) for k in range(len(first)))
+
+
+def train_networks(
+    models: Sequence[Any],
+    objective: nn.Module,
+    train_data: Sequence[Any],
+    *,
+    seeds: Sequence[int],
+    config: TrainConfig,
+    eval_data: Any = None,
+    ensemble: bool = True,
+    out_dir: str | Path | None = None,
+    resume: bool = False,
+    reducers: Mapping[str, Reducer] | None = None,
+) -> list[TrainResult]:
+    """Train ``models[i]`` on ``train_data[i]`` with seed ``seeds[i]``: together or one by one.
+
+    The hook through which a study trains several networks of one architecture: with
+    ``ensemble=True`` (the studies' ``training.ensemble``) they are stacked and trained by
+    :func:`train_ensemble`; with ``False`` each is trained by :func:`structlearn.train.train`
+    (the reference path). Either way ``models`` end with their trained weights (copied back in
+    place) and the results are one :class:`TrainResult` per network, in a run folder
+    ``out_dir/network-<i>`` when ``out_dir`` is given. The two paths agree within float32
+    rounding (module doc).
+
+    Parameters
+    ----------
+    models : sequence of MLP
+        Initialised networks (their initialisation is kept bitwise).
+    objective : nn.Module
+        The single-network objective (``CrossEntropy`` or one with ``stacked()``).
+    train_data : sequence of X or (X, y)
+        One training set per network (same shape for the ensemble path).
+    seeds : sequence of int
+        One per network (minibatch order and noise).
+    config : TrainConfig
+        Shared settings; ``config.seed`` is replaced by each network's seed.
+    eval_data : X or (X, y), optional
+        The recording set shared by every network.
+    ensemble : bool
+    out_dir, resume, reducers
+        As :func:`train_ensemble` / :func:`structlearn.train.train`.
+
+    Returns
+    -------
+    list of TrainResult
+    """
+    models, datas = list(models), list(train_data)
+    if len(models) != len(datas):
+        raise ValueError(
+            f"train_data: expected one training set per network ({len(models)}), got {len(datas)}"
+        )
+    seeds = _check_seeds(seeds, len(models))
+    if not isinstance(ensemble, bool):
+        raise TypeError(f"ensemble: expected True or False, got {ensemble!r}")
+    if ensemble:
+        why = _stackable(models, datas)
+        if why is not None:
+            raise ValueError(
+                f"ensemble: these networks cannot be trained together ({why}); group them by "
+                "architecture and training-set shape, or pass ensemble=False"
+            )
+        stacked = StackedMLP.from_mlps(models)
+        result = train_ensemble(
+            stacked,
+            objective,
+            _stack_data(datas),
+            seeds=seeds,
+            config=config,
+            eval_data=eval_data,
+            out_dir=out_dir,
+            resume=resume,
+            reducers=reducers,
+            overwrite=not resume,
+        )
+        with torch.no_grad():
+            for i, m in enumerate(models):
+                for p, q in zip(m.parameters(), stacked.network(i).parameters()):
+                    p.copy_(q)
+        return result.networks
+    from structlearn.train import train
+
+    out = []
+    for i, (m, d, s) in enumerate(zip(models, datas, seeds)):
+        out.append(
+            train(
+                m,
+                objective,
+                d,
+                eval_data=eval_data,
+                config=replace(config, seed=s),
+                out_dir=None if out_dir is None else network_dir(out_dir, i),
+                resume=resume,
+                reducers=reducers,
+                overwrite=not resume,
+            )
+        )
+    return out

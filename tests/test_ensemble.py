@@ -199,7 +199,7 @@ def test_shared_order_gives_identical_networks_from_identical_starts():
         train_ensemble(
             model, CrossEntropy(), (X, y), seeds=[0, 1, 2], config=config, minibatch_order=order
         )
-        gap = max(float((w[0] - w[2]).abs().max()) for w in model.weights)
+        gap = max(float((w[0] - w[2]).detach().abs().max()) for w in model.weights)
         # batched products of identical slices may round differently (kernel per alignment)
         assert (gap < 1e-5) is expect_equal, gap
 
@@ -387,3 +387,38 @@ def test_stacked_objective_mapping():
             return StackedSquaredError()
 
     assert isinstance(stacked_objective(WithStacked()), StackedSquaredError)
+
+
+def test_train_networks_both_paths_agree_and_update_the_models(tmp_path):
+    X, y = task()
+    seeds = [0, 4]
+    datas = [(X[s * 8 : s * 8 + 64], y[s * 8 : s * 8 + 64]) for s in seeds]
+    config = TrainConfig(optimizer="adam", lr=0.01, epochs=20, batch_size=32, n_records=5)
+    runs = {}
+    for flag in (True, False):
+        nets = [MLP([6, 5, 2], "tanh", random_state=s) for s in seeds]
+        start = params_of(nets[1])
+        results = ens.train_networks(
+            nets,
+            CrossEntropy(),
+            datas,
+            seeds=seeds,
+            config=config,
+            eval_data=(X, y),
+            ensemble=flag,
+            out_dir=tmp_path / str(flag),
+        )
+        assert not torch.equal(start[0], nets[1].layers[0].weight.detach())  # trained in place
+        runs[flag] = (nets, results)
+    for i in range(2):
+        for a, b in zip(runs[True][0][i].parameters(), runs[False][0][i].parameters()):
+            assert float((a - b).detach().abs().max()) < 1e-5
+        ra, rb = runs[True][1][i], runs[False][1][i]
+        assert ra.config == rb.config and ra.config["seed"] == seeds[i]
+        assert ra.final_metrics.keys() == rb.final_metrics.keys()
+        assert ra.final_metrics["train_loss"] == pytest.approx(rb.final_metrics["train_loss"], 1e-5)
+        assert ra.recordings.epochs.tolist() == rb.recordings.epochs.tolist()
+    with pytest.raises(ValueError, match="ensemble: these networks cannot be trained together"):
+        ens.train_networks(
+            [MLP([6, 5, 2]), MLP([6, 4, 2])], CrossEntropy(), datas, seeds=seeds, config=config
+        )
