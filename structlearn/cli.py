@@ -101,8 +101,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_table(output.summary))
         for v in output.verdicts:
-            word = {True: "held", False: "did NOT hold"}.get(v.held, "not decided")
-            print(f"[{word}] {v.claim} -- {v.measured}")
+            print(v.console_line())
         print(f"results: {out_dir}/ (report: {out_dir}/report.html)")
     return 0
 

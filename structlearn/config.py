@@ -47,6 +47,17 @@ class Field:
     length : required list length.
     nullable : whether ``None`` (YAML ``null``) is allowed.
     doc : one line shown by ``structlearn list`` and in errors.
+    subset_of : for lists: every item must be one of these (a non-empty subset: set ``low=1``).
+    unique : for lists: no item may repeat.
+    interval : for lists of two numbers: ``[low, high]`` with ``low <= high``.
+
+    >>> f = Field(list, ["a"], item=str, subset_of=("a", "b"), unique=True, low=1)
+    >>> _check_leaf("methods", f, ["b", "a"])
+    ['b', 'a']
+    >>> _check_leaf("methods", f, ["a", "a"])
+    Traceback (most recent call last):
+    ...
+    structlearn.config.ConfigError: methods: expected a non-empty list of distinct items from 'a', 'b', got ['a', 'a']
     """
 
     type: type | tuple[type, ...]
@@ -58,8 +69,21 @@ class Field:
     length: int | None = None
     nullable: bool = False
     doc: str = ""
+    subset_of: Sequence[Any] | None = None
+    unique: bool = False
+    interval: bool = False
 
     def describe(self) -> str:
+        if self.subset_of is not None:
+            size = "non-empty " if self.low is not None and self.low >= 1 else ""
+            distinct = "distinct " if self.unique else ""
+            items = ", ".join(repr(c) for c in self.subset_of)
+            return f"a {size}list of {distinct}items from {items}"
+        if self.interval:
+            bounds = ""
+            if self.low is not None or self.high is not None:
+                bounds = f" within [{self.low}, {self.high}]"
+            return f"[low, high] with low <= high{bounds}"
         types = self.type if isinstance(self.type, tuple) else (self.type,)
         out = " or ".join(t.__name__ for t in types)
         if self.item is not None:
@@ -114,6 +138,9 @@ def _check_leaf(key: str, field: Field, value: Any) -> Any:
             raise fail()
         if field.item is not None and not all(_type_ok(v, field.item) for v in value):
             raise fail()
+        _check_list_shape(field, value, fail)
+        if field.subset_of is not None:
+            return value
         numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
     elif isinstance(value, int | float) and not isinstance(value, bool):
         numbers = [value]
@@ -125,6 +152,79 @@ def _check_leaf(key: str, field: Field, value: Any) -> Any:
     if field.type is float and isinstance(value, int):
         value = float(value)
     return value
+
+
+def _check_list_shape(field: Field, value: list, fail: Any) -> None:
+    """The list-level constraints: ``subset_of``, ``unique``, ``interval`` and the length bounds."""
+    if field.subset_of is not None:
+        if any(v not in field.subset_of for v in value):
+            raise fail()
+        if field.low is not None and len(value) < field.low:
+            raise fail()
+    if field.unique and len({repr(v) for v in value}) != len(value):
+        raise fail()
+    if field.interval:
+        nums = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        if len(value) != 2 or not nums or not value[0] <= value[1]:
+            raise fail()
+
+
+def seeds_fragment(default: int = 3, high: int = 1000) -> dict[str, Field]:
+    """The ``n_seeds`` key every study shares: how many seeds the runner measures."""
+    return {
+        "n_seeds": Field(
+            int,
+            default,
+            low=1,
+            high=high,
+            doc="seeds measured (seed, seed+1, ...); verdicts use all",
+        )
+    }
+
+
+def training_fragment(**defaults: Any) -> dict[str, Field]:
+    """The ``training`` section of a study that trains with :func:`structlearn.train.train`.
+
+    One declaration for every study (derived from :class:`structlearn.train.TrainConfig`); a study
+    passes its own defaults. Turn the section into a config with
+    :func:`structlearn.train.TrainConfig.from_section`.
+
+    >>> sorted(training_fragment(epochs=5))[:3]
+    ['batch_size', 'epochs', 'lr']
+    >>> training_fragment(epochs=5)["epochs"].default
+    5
+    """
+    base: dict[str, Any] = {
+        "optimizer": "adam",
+        "lr": 1e-3,
+        "momentum": 0.0,
+        "weight_decay": 0.0,
+        "epochs": 100,
+        "batch_size": 256,
+    }
+    unknown = sorted(set(defaults) - set(base) - {"n_records", "ensemble"})
+    if unknown:
+        raise ValueError(f"defaults: unknown training key(s) {unknown}; known: {sorted(base)}")
+    base.update({k: v for k, v in defaults.items() if k in base})
+    out = {
+        "optimizer": Field(str, base["optimizer"], choices=["sgd", "adam"]),
+        "lr": Field(float, base["lr"], low=1e-12, high=10.0, doc="learning rate"),
+        "momentum": Field(float, base["momentum"], low=0.0, high=0.999, doc="SGD only"),
+        "weight_decay": Field(float, base["weight_decay"], low=0.0, high=10.0),
+        "epochs": Field(int, base["epochs"], low=1, high=10**6),
+        "batch_size": Field(
+            int, base["batch_size"], low=1, high=10**7, nullable=True, doc="null: full batch"
+        ),
+    }
+    if "n_records" in defaults:
+        out["n_records"] = Field(
+            int, defaults["n_records"], low=1, high=10**5, doc="log-spaced recorded epochs"
+        )
+    if "ensemble" in defaults:
+        out["ensemble"] = Field(
+            bool, defaults["ensemble"], doc="train the seeds' networks together (same results)"
+        )
+    return out
 
 
 def _leaves(schema: Schema, prefix: str = "") -> list[str]:

@@ -24,6 +24,7 @@ table{border-collapse:collapse;margin:1em 0;font-size:.92em}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
 th{background:#f3f3f3} td.num{text-align:right;font-variant-numeric:tabular-nums}
 .held{background:#e3f4e1} .failed{background:#fbe3e1} .undecided{background:#f6f1dc}
+.premise{background:#e8eaf3} td ul{margin:0;padding-left:1.1em}
 figure{margin:1.2em 0} figure img{max-width:100%;height:auto;border:1px solid #ddd}
 figcaption{color:#555;font-size:.9em} pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}
 """
@@ -51,23 +52,96 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _verdicts(verdicts: list[dict[str, Any]]) -> str:
-    if not verdicts:
+_VERDICT_CLASS = {
+    "held": "held",
+    "not held": "failed",
+    "undecided": "undecided",
+    "premise not met": "premise",
+}
+
+
+def _text(v: Any) -> str:
+    """A measured value as text: its ``text`` when it is a dict, else the value."""
+    if isinstance(v, dict):
+        return str(v.get("text", v.get("value", "")))
+    return "" if v is None else str(v)
+
+
+def _items(entries: Any, render: Any) -> str:
+    if not isinstance(entries, list) or not entries:
+        return "—"
+    lis = []
+    for e in entries:
+        lis.append(f"<li>{render(e) if isinstance(e, dict) else html.escape(str(e))}</li>")
+    return f"<ul>{''.join(lis)}</ul>"
+
+
+def _alternative(a: dict) -> str:
+    return (
+        f"{html.escape(str(a.get('measurement', '')))}: "
+        f"{html.escape(_text(a.get('measured')))} → <b>{html.escape(str(a.get('verdict', '')))}</b>"
+    )
+
+
+def _control(c: dict) -> str:
+    word = "passes (the rule cannot tell)" if c.get("passes") else "does not pass"
+    return (
+        f"{html.escape(str(c.get('name', '')))}: {html.escape(_text(c.get('measured')))} "
+        f"→ <b>{word}</b>"
+    )
+
+
+def _verdict_row(v: dict) -> str:
+    """One claim: the first format (claim, measured, held) or the contract's."""
+    if "verdict" not in v:  # results written before the study contract
+        held = v.get("held")
+        cls, word = {True: ("held", "held"), False: ("failed", "not held")}.get(
+            held, ("undecided", "undecided")
+        )
+        cells = [
+            html.escape(str(v.get("claim", "(no claim)"))),
+            html.escape(_text(v.get("measured"))),
+        ]
+        cells += ["—", "—", "—", word]
+        return f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+    word = str(v.get("verdict"))
+    cls = _VERDICT_CLASS.get(word, "undecided")
+    paper = f"<br><span class='sub'>{html.escape(str(v['paper']))}</span>" if v.get("paper") else ""
+    premise = v.get("premise") if isinstance(v.get("premise"), dict) else {}
+    met = {True: "met", False: "<b>not met</b>"}.get(premise.get("met"), "?")
+    display = html.escape(str(v.get("display", word)))
+    if v.get("estimator_dependent"):
+        display = display.replace("estimator-dependent", "<b>estimator-dependent</b>")
+    cells = [
+        html.escape(str(v.get("claim", "(no claim)"))) + paper,
+        f"{html.escape(str(v.get('measurement', '')))}: {html.escape(_text(v.get('measured')))}"
+        f"<br><span class='sub'>rule: {html.escape(str(v.get('rule', '')))}</span>",
+        f"{html.escape(str(premise.get('text', '')))}: {html.escape(_text(premise.get('value')))}"
+        f" ({met})",
+        _items(v.get("alternatives"), _alternative),
+        _items(v.get("controls"), _control),
+        display,
+    ]
+    return f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def _verdicts(verdicts: Any) -> str:
+    if not isinstance(verdicts, list) or not verdicts:
         return "<p>(this study states no claims)</p>"
     rows = []
     for v in verdicts:
-        held = v.get("held")
-        cls, word = {True: ("held", "held"), False: ("failed", "did not hold")}.get(
-            held, ("undecided", "not decided")
-        )
-        rows.append(
-            f'<tr class="{cls}"><td>{html.escape(v["claim"])}</td>'
-            f"<td>{html.escape(v['measured'])}</td><td>{word}</td></tr>"
-        )
-    return (
-        "<table><thead><tr><th>claim</th><th>measured</th><th>verdict</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        if isinstance(v, dict):
+            rows.append(_verdict_row(v))
+        else:
+            rows.append(
+                f'<tr class="undecided"><td colspan="6">(malformed verdict: '
+                f"{html.escape(repr(v)[:200])})</td></tr>"
+            )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("claim", "measured (rule)", "premise", "alternatives", "controls", "verdict")
     )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _figures(results_dir: Path, captions: dict[str, str]) -> str:

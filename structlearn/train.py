@@ -173,6 +173,23 @@ class TrainConfig:
         return d
 
     @classmethod
+    def from_section(cls, section: Mapping[str, Any], *, seed: int, **fixed: Any) -> TrainConfig:
+        """A config from a study's ``training`` section (see :func:`structlearn.config.training_fragment`).
+
+        Keys of the section that are not training settings (``ensemble``) are dropped; ``fixed``
+        sets what the study decides itself (``record_gradients=False``, ...).
+
+        >>> TrainConfig.from_section({"optimizer": "adam", "lr": 0.01, "epochs": 3,
+        ...                           "ensemble": True}, seed=4, n_records=1).epochs
+        3
+        """
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in section.items() if k in known}
+        if d.get("optimizer") == "adam":
+            d["momentum"] = 0.0
+        return cls.from_dict({**d, **fixed, "seed": seed})
+
+    @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TrainConfig:
         """Build a config from a mapping; an unknown key is a ValueError listing the known ones."""
         known = {f.name for f in fields(cls)}
