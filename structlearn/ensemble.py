@@ -39,8 +39,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import tempfile
 import time
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -284,6 +286,17 @@ class EnsembleResult:
     run_dir: Path | None = None
     resumed_from: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+
+class _StreamedResult(TrainResult):
+    """A network's result whose recordings are read from its folder at every access, never
+    cached: a study going through 50 networks holds one network's recordings at a time."""
+
+    @property
+    def recordings(self):  # type: ignore[override]
+        from structlearn.recordings import load_recordings
+
+        return None if self.run_dir is None else load_recordings(self.run_dir)
 
 
 def network_dir(run_dir: str | Path, index: int) -> Path:
@@ -780,7 +793,7 @@ def _train(
     for i in range(model.n_networks):
         rd = None if out_dir is None else network_dir(out_dir, i)
         networks.append(
-            TrainResult(
+            (TrainResult if out_dir is None else _StreamedResult)(
                 final_metrics=finals[i],
                 history=trainer.histories[i],
                 run_dir=rd,
@@ -823,6 +836,26 @@ def _stack_data(datas: Sequence[Any]) -> Any:
     return tuple(np.stack([np.asarray(d[k]) for d in datas]) for k in range(len(first)))
 
 
+class _Scratch:
+    """A temporary folder deleted when the last object holding it is garbage-collected."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        weakref.finalize(self, shutil.rmtree, path, True)
+
+
+def _too_big_for_memory(model: StackedMLP, config: TrainConfig, eval_data: Any) -> bool:
+    if not config.store_activations:
+        return False
+    x = eval_data[0] if isinstance(eval_data, tuple | list) else eval_data
+    n_eval = np.asarray(x).shape[-2]
+    n_records = len(resolve_record_epochs(config))
+    size = recording_bytes(
+        model.n_networks, model.widths[1:], n_records, n_eval, config.activation_dtype
+    )
+    return size > IN_MEMORY_LIMIT
+
+
 def train_networks(
     models: Sequence[Any],
     objective: nn.Module,
@@ -862,7 +895,10 @@ def train_networks(
         The recording set shared by every network.
     ensemble : bool
     out_dir, resume, reducers
-        As :func:`train_ensemble` / :func:`structlearn.train.train`.
+        As :func:`train_ensemble` / :func:`structlearn.train.train`. Without ``out_dir``, an
+        ensemble whose recordings would pass :data:`IN_MEMORY_LIMIT` streams them to a temporary
+        folder instead, deleted once no returned result refers to it; its results read each
+        network's recordings from disk at every ``result.recordings`` access (never cached).
 
     Returns
     -------
@@ -884,6 +920,10 @@ def train_networks(
                 "architecture and training-set shape, or pass ensemble=False"
             )
         stacked = StackedMLP.from_mlps(models)
+        scratch = None
+        if out_dir is None and _too_big_for_memory(stacked, config, eval_data or datas[0]):
+            scratch = tempfile.mkdtemp(prefix="structlearn-ensemble-")
+            out_dir = Path(scratch) / "run"
         result = train_ensemble(
             stacked,
             objective,
@@ -900,6 +940,10 @@ def train_networks(
             for i, m in enumerate(models):
                 for p, q in zip(m.parameters(), stacked.network(i).parameters()):
                     p.copy_(q)
+        if scratch is not None:  # removed once no result refers to it any more
+            holder = _Scratch(scratch)
+            for r in result.networks:
+                r._scratch = holder  # type: ignore[attr-defined]
         return result.networks
     from structlearn.train import train
 

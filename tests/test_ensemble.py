@@ -422,3 +422,20 @@ def test_train_networks_both_paths_agree_and_update_the_models(tmp_path):
         ens.train_networks(
             [MLP([6, 5, 2]), MLP([6, 4, 2])], CrossEntropy(), datas, seeds=seeds, config=config
         )
+
+
+def test_train_networks_streams_big_recordings_to_a_scratch_folder(monkeypatch):
+    import gc
+
+    monkeypatch.setattr(ens, "IN_MEMORY_LIMIT", 1000)
+    X, y = task()
+    config = TrainConfig(optimizer="adam", lr=0.01, epochs=4, batch_size=32, n_records=3)
+    nets = [MLP([6, 5, 2], "tanh", random_state=s) for s in (0, 1)]
+    results = ens.train_networks(nets, CrossEntropy(), [(X, y)] * 2, seeds=[0, 1], config=config)
+    folder = results[1].run_dir.parent
+    assert folder.is_dir() and results[1].run_dir.name == "network-001"
+    assert results[1].recordings.activations[0].shape == (3, 96, 5)
+    assert results[1].recordings is not results[1].recordings  # read anew, never cached
+    del results
+    gc.collect()
+    assert not folder.exists()
