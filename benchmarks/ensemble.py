@@ -17,6 +17,9 @@ Sections (each printed as a table):
   crossover is the smallest S at which the ensemble is faster.
 - ``check``: after 200 epochs, the largest difference between each ensemble network and its
   single run: weights, recorded activations (float32), gradient mean/std norms (relative).
+- ``paper`` (only when asked, ``--sections paper``): the paper's protocol end to end, 50 tanh
+  networks x ``--paper-epochs`` (8,000) with 270 records, then each network's binned plane and IB
+  bound: the wall time the ``paper`` preset of the information-plane study must keep under 15 min.
 - ``memory``: peak resident memory of an ensemble of S=50 recording every layer on all 4,096
   inputs at every epoch (float16, to a run folder), in a fresh process: recordings stream to
   disk in parts, so the peak stays near the process's size before the run.
@@ -269,12 +272,84 @@ def memory(task, S: int, epochs: int) -> dict[str, float]:
     }
 
 
+# ------------------------------------------------------------------------------------- paper
+def _softmax_output(rec):
+    """The recordings with the output tap as softmax probabilities (the paper's output layer)."""
+    from structlearn.analysis.info_plane import recordings_from_arrays
+
+    acts = [np.asarray(rec.activations[i], dtype=np.float64) for i in range(rec.n_layers)]
+    z = acts[-1] - acts[-1].max(axis=-1, keepdims=True)
+    acts[-1] = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    return recordings_from_arrays(
+        acts,
+        rec.labels,
+        rec.epochs,
+        layer_names=rec.layer_names,
+        gradient_mean=rec.gradient_mean,
+        gradient_std=rec.gradient_std,
+        gradient_epochs=rec.gradient_epochs,
+    )
+
+
+def paper(task, S: int, epochs: int, n_records: int = 270) -> dict[str, float]:
+    """The paper's protocol end to end: S tanh networks, ``epochs`` epochs, ``n_records``
+    log-spaced records of every layer on all 4,096 inputs with gradient statistics, then per
+    network the binned information plane (30 bins on [-1, 1], SNR phases, compression) and the
+    final layers against the IB bound of the stochastic-label variant (50 trade-offs)."""
+    from structlearn.analysis.info_plane import analyze_information_plane
+    from structlearn.data.tishby_rule import tishby_joint
+
+    seeds = list(range(S))
+    _, X, y = splits(task, seeds)
+    config = TrainConfig(
+        optimizer="adam", lr=4e-4, epochs=epochs, batch_size=BATCH, n_records=n_records
+    )
+    out = Path(tempfile.mkdtemp(prefix="ensbench-paper-"))
+    try:
+        t0 = time.perf_counter()
+        model = StackedMLP.from_mlps([network(s) for s in seeds])
+        res = train_ensemble(
+            model,
+            CrossEntropy(),
+            (X, y),
+            eval_data=(task.X, task.y),
+            seeds=seeds,
+            config=config,
+            out_dir=out / "run",
+        )
+        t1 = time.perf_counter()
+        joint, betas = tishby_joint(0.5), np.geomspace(0.5, 1000.0, 50)
+        drops, t_ib = [], 0.0
+        for r in res.networks:
+            rec = _softmax_output(r.recordings)
+            common = dict(estimator="binning", n_bins=30, value_range=(-1.0, 1.0))
+            plane = analyze_information_plane(rec, **common)
+            t = time.perf_counter()
+            analyze_information_plane(
+                rec, **common, epochs=[int(rec.epochs[-1])], p_xy=joint, ib_betas=betas
+            )
+            t_ib += time.perf_counter() - t
+            drops.append(float(plane.compression_nats[-2]))
+        t2 = time.perf_counter()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {
+        "train_s": t1 - t0,
+        "recording_s": res.timings["recording_s"],
+        "checkpoint_s": res.timings["checkpoint_s"],
+        "analysis_s": t2 - t1,
+        "ib_s": t_ib,
+        "last_hidden_drop_mean": float(np.mean(drops)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=30, help="epochs per ratio measurement")
     parser.add_argument("--quick", action="store_true", help="S up to 10, fewer epochs")
     parser.add_argument("--sections", default="layouts,ratio,check,memory")
+    parser.add_argument("--paper-epochs", type=int, default=8000, help="epochs of 'paper'")
     args = parser.parse_args()
     torch.set_num_threads(1)
     task = load_tishby_task()
@@ -326,6 +401,17 @@ def main() -> None:
             f"activations if held in memory; written {m['on_disk_MiB']:.0f} MiB; peak RSS "
             f"{m['peak_rss_before_MiB']:.0f} MiB before the run, "
             f"{m['peak_rss_after_MiB']:.0f} MiB after ({m['wall_s']:.1f} s)"
+        )
+
+    if "paper" in sections:
+        S, epochs = (5, 100) if args.quick else (50, args.paper_epochs)
+        p = paper(task, S, epochs)
+        print(f"\nthe paper's protocol, {S} tanh networks x {epochs} epochs, 270 records:")
+        print(
+            f"  train_ensemble {p['train_s']:.1f} s (of which recording {p['recording_s']:.1f} s, "
+            f"checkpoint {p['checkpoint_s']:.1f} s); analysis of {S} networks "
+            f"{p['analysis_s']:.1f} s (IB bound {p['ib_s']:.1f} s); total {p['train_s'] + p['analysis_s']:.1f} s; "
+            f"load average {os.getloadavg()[0]:.2f}"
         )
 
 

@@ -41,7 +41,6 @@ import hashlib
 import shutil
 import tempfile
 import time
-import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,7 +51,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from structlearn.checkpoint import load_checkpoint, save_checkpoint
+from structlearn.checkpoint import save_checkpoint
 from structlearn.models.stacked_mlp import StackedMLP
 from structlearn.objectives.stacked import class_argmax, stacked_objective
 from structlearn.recordings import RecordingWriter, Reducer
@@ -62,6 +61,7 @@ from structlearn.train import (
     TrainConfig,
     TrainResult,
     _history_csv,
+    _prepare_out_dir,
     build_optimizer,
     resolve_record_epochs,
 )
@@ -600,21 +600,6 @@ def _to(data: _Stacked, device: torch.device) -> _Stacked:
     return _Stacked(data.x.to(device), y, data.labels, data.shared)
 
 
-def _prepare(out_dir: Path, resume: bool, overwrite: bool) -> dict | None:
-    ckpt = out_dir / "checkpoint.pt"
-    if resume:
-        if ckpt.is_file():
-            return load_checkpoint(ckpt)
-        warnings.warn(f"resume: no checkpoint in {out_dir}; starting from scratch", stacklevel=3)
-        return None
-    if ckpt.exists() and not overwrite:
-        raise ValueError(
-            f"out_dir: {out_dir} already holds a run (checkpoint.pt); pass resume=True to "
-            "continue it, overwrite=True to replace it, or choose another folder"
-        )
-    return None
-
-
 def _check_args(model, config, seeds, minibatch_order_, out_dir, resume):
     if not isinstance(model, StackedMLP):
         raise TypeError(
@@ -761,7 +746,7 @@ def _train(
     reducers,
     overwrite,
 ) -> EnsembleResult:
-    payload = None if out_dir is None else _prepare(Path(out_dir), resume, overwrite)
+    payload = None if out_dir is None else _prepare_out_dir(Path(out_dir), resume, overwrite)
     trainer = _EnsembleTrainer(
         model, objective, data, evaluate, has_eval, config, seeds, order, out_dir
     )
