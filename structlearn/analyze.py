@@ -1,26 +1,23 @@
 """``structlearn analyze KIND INPUT [options] --out DIR``: analyzers on things a researcher already has.
 
-=============  ==================================  ===============================================
-kind           INPUT                               what is measured
-=============  ==================================  ===============================================
-locality       weight matrix ``.npy``/``.pt``      locality, spread, sparsity and conv-likeness of
-               (n_filters, H*W) + a geometry       the filters (:func:`~structlearn.analysis.
-               (``--image-shape``, ``--tile-map``  filters.analyze_filters`` -- Ingrosso & Goldt
-               or ``--grid`` and ``--tile``)       2022)
-pixel-mi       a folder of images                  pixel-pair MI vs distance with its permutation
-                                                   floor (:func:`~structlearn.analysis.pixel_mi.
-                                                   pixel_mi_by_offset`), nats
-depth          ``.npz``, one array per layer       entropy gain per layer and the recommended
-               (rows = the same inputs)            depth (:func:`~structlearn.analysis.
-                                                   entropy_gain.analyze_entropy_gain`); linear
-                                                   probes per layer with ``--labels KEY``
-info-plane     a run folder with ``recordings/``   the information plane and gradient-SNR phases
-                                                   (:func:`~structlearn.analysis.info_plane.
-                                                   analyze_information_plane`; Shwartz-Ziv &
-                                                   Tishby 2017)
-alignment      teacher activations (n, n_teacher)  teacher–student correlations, coverage and the
-               + ``--student`` (n, n_student)      L-shaped plot with ``--fanout`` (Tian 2019)
-=============  ==================================  ===============================================
+``locality`` -- INPUT: a weight matrix (``.npy``, ``.npz`` or ``.pt``) of shape ``(n_filters, H*W)``
+    and its geometry (``--image-shape``, ``--tile-map`` or ``--grid`` with ``--tile``). Locality,
+    spread, sparsity and conv-likeness of the filters
+    (:func:`~structlearn.analysis.filters.analyze_filters`; Ingrosso & Goldt 2022).
+``pixel-mi`` -- INPUT: a folder of images. Pixel-pair MI (nats) against distance with its
+    permutation floor (:func:`~structlearn.analysis.pixel_mi.pixel_mi_by_offset`).
+``depth`` -- INPUT: an ``.npz`` with one array per layer (rows = the same inputs). Entropy gain per
+    layer and the recommended depth
+    (:func:`~structlearn.analysis.entropy_gain.analyze_entropy_gain`), and linear probes per
+    layer with ``--labels KEY`` (:func:`~structlearn.analysis.probes.probe_layers`).
+``info-plane`` -- INPUT: a run folder with ``recordings/``. The information plane and the
+    gradient-SNR phases
+    (:func:`~structlearn.analysis.info_plane.analyze_information_plane`; Shwartz-Ziv & Tishby
+    2017).
+``alignment`` -- INPUT: teacher activations ``(n, n_teacher)``, with ``--student`` activations
+    ``(n, n_student)`` and optionally ``--fanout`` (the student's next-layer weight). Teacher–student
+    correlations, coverage and the L-shaped plot
+    (:func:`~structlearn.analysis.alignment.analyze_alignment`; Tian 2019).
 
 Every kind leaves the same results folder as ``structlearn run``: ``config.json`` (kind, input,
 options), ``metrics.json`` (everything measured, in nats, with a summary table), ``run.json``
@@ -340,6 +337,7 @@ def _alignment(args: argparse.Namespace) -> Analysis:
     )
 
 
+#: kind name -> the function that measures it (argparse options in, :class:`Analysis` out)
 KINDS: dict[str, Callable[[argparse.Namespace], Analysis]] = {
     "locality": _locality,
     "pixel-mi": _pixel_mi,

@@ -236,7 +236,7 @@ def ib_curve(
     Returns
     -------
     IBCurve
-        ``betas`` (ascending), ``I_XT``, ``I_TY`` (nats), ``n_clusters`` (active |T|),
+        ``betas`` (ascending), ``I_XT``, ``I_TY`` (nats), ``n_clusters`` (active :math:`|T|`),
         ``n_iter``, ``I_XY`` and ``H_X`` (nats).
 
     Examples
@@ -353,7 +353,7 @@ def tishby_joint(temperature: float | None = None) -> np.ndarray:
     ``temperature`` None or 0: the task's deterministic labels. ``T > 0``:
     :math:`p(y=1\mid x) = \sigma(s(x)/T)` with the rule's decision function
     :math:`s(x) = \sum_i x_i + \|\sum_i x_i v_i\| - \theta` (the bits sit on an icosahedron's
-    vertices :math:`v_i`; recovered from the data, see :mod:`structlearn.estimators._tishby`),
+    vertices :math:`v_i`; recovered from the data, see ``structlearn.estimators._tishby``),
     so the labels are the :math:`T \to 0` limit and the curve is not trivial for T > 0.
     """
     from structlearn.data.tishby import load_tishby_task
