@@ -24,6 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
+	$(PIP) -e ".[dev,docs]"
 	$(BIN)/python -m pytest -q -m slow
 
 # The report checked in a real headless browser (Debian's Chromium + Playwright; root, or sudo).

@@ -187,6 +187,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     args = _parser().parse_args(argv)
     commands = {"run": _cmd_run, "list": _cmd_list, "report": _cmd_report, "sweep": _cmd_sweep}
     commands["analyze"] = _cmd_analyze
