@@ -1,22 +1,35 @@
-"""The main study's pieces: PCA axes, the labels MCR² is given, and the verdict rule."""
+"""The main study's pieces: PCA axes, the labels MCR² is given, its premise and its claims."""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
+from structlearn.config import ConfigError
 from structlearn.data.mosaic import make_mosaic
-from structlearn.studies.mosaic_filters import _pca_components, _verdicts, mcr2_labels
+from structlearn.experiment import load_config
+from structlearn.models.filter_learners import pca_components
+from structlearn.studies.mosaic_filters import (
+    STUDY,
+    across_tile_correlation,
+    mcr2_labels,
+)
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 
 
 def test_pca_axes_equal_sklearn_up_to_sign_with_fixed_signs():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((2000, 30)) @ rng.standard_normal((30, 30))
-    W = _pca_components(X, 8)
+    W = pca_components(X, 8)
     P = PCA(8).fit(X).components_
     assert np.abs(np.abs(np.sum(W * P, axis=1)) - 1).max() < 1e-10
     top = W[np.arange(8), np.abs(W).argmax(axis=1)]
     assert (top > 0).all()
-    assert _pca_components(X, 100).shape == (30, 30)  # capped at n_features
+    assert pca_components(X, 100).shape == (30, 30)  # capped at n_features
 
 
 def test_mcr2_labels_match_a_loop():
@@ -33,16 +46,52 @@ def test_mcr2_labels_match_a_loop():
         mcr2_labels(m, "digit")
 
 
-def _methods(**medians):
-    return {
-        k: {"best_tile_fraction_median": v, "share_above_threshold": v} for k, v in medians.items()
-    }
+def test_across_tile_correlation_is_zero_for_independent_tiles_and_one_for_copies():
+    rng = np.random.default_rng(0)
+    tile_map = np.repeat(np.arange(2), 4).reshape(2, 4)  # tile 0: pixels 0-3, tile 1: pixels 4-7
+    X = rng.standard_normal((20000, 8))
+    indep = SimpleNamespace(X=X, tile_map=tile_map)
+    assert across_tile_correlation(indep) < 0.01  # about sqrt(2/pi)/sqrt(n) = 0.0056
+    copies = X.copy()
+    copies[:, 4:] = -3.0 * X[:, :4]  # tile 1 is tile 0 rescaled
+    # 16 cross-tile pairs, 4 of them exact copies (|r| = 1), the rest independent
+    assert across_tile_correlation(SimpleNamespace(X=copies, tile_map=tile_map)) == pytest.approx(
+        4 / 16, abs=0.01
+    )
 
 
-def test_verdict_rule():
-    v = _verdicts(_methods(sparse_coding=0.95, pca=0.36, random=0.14), 1 / 9, 0.9)
-    assert [x.held for x in v] == [True, True]
-    v = _verdicts(_methods(sparse_coding=0.92, pca=0.8, random=0.14), 1 / 9, 0.9)
-    assert [x.held for x in v] == [False, False]  # not 0.2 above PCA; PCA not below 0.5
-    v = _verdicts(_methods(ica_infomax=0.85, gaussian_infomax=0.13), 1 / 9, 0.9)
-    assert [x.held for x in v] == [False, True]  # 0.85 is below the threshold
+def test_claims_follow_the_methods_run():
+    config = load_config(EXPERIMENTS / "mosaic_filters.yaml", overrides=["methods=[pca,random]"])
+    claims = STUDY.claims(config)
+    assert len(claims) == 1 and "pca" in claims[0].text
+    assert claims[0].controls[0].name == "random filters"  # no local learner ran
+    config = load_config(EXPERIMENTS / "mosaic_filters.yaml")
+    texts = [c.text.split(" ")[0] for c in STUDY.claims(config)]
+    assert texts == ["sparse_coding", "ica_infomax", "second-order", "second-order"]
+
+
+def test_runs_on_a_folder_of_the_users_images(tmp_path):
+    """``data.source=mosaic:DIR``: tiles come from the user's images (and the unreadable one is named)."""
+    from PIL import Image
+
+    from structlearn.experiment import run_experiment
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):  # smooth random textures, 40x48 px
+        img = rng.random((10, 12)).repeat(4, 0).repeat(4, 1)
+        Image.fromarray((img * 255).astype(np.uint8)).save(photos / f"p{i}.png")
+    (photos / "notes.txt").write_text("not an image")
+    folder, _ = run_experiment(
+        EXPERIMENTS / "mosaic_filters.yaml",
+        out=tmp_path / "r",
+        preset="smoke",
+        quiet=True,
+        overrides=[f"data.source=mosaic:{photos}", "n_seeds=1", "methods=[pca,random]"],
+    )
+    data = json.loads((folder / "metrics.json").read_text())["data"]
+    assert data["source_images"] == ["p0.png", "p1.png", "p2.png"]
+    assert data["n_files"] == 3 and data["skipped"][0][0] == "notes.txt"
+    with pytest.raises(ConfigError, match=r"data\.source: expected one of 'mosaic"):
+        load_config(EXPERIMENTS / "mosaic_filters.yaml", overrides=["data.source=digits"])

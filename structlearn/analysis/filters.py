@@ -18,11 +18,12 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from structlearn.analysis.base import AnalysisResult, new_axes
+from structlearn.scalars import Scalar, Summarised
 from structlearn.utils.validation import check_array, check_scalar
 
 __all__ = [
@@ -707,7 +708,7 @@ _FIGURE_ONLY = ("filters", "tile_codes", "support")
 
 
 @dataclass
-class FilterAnalysis(AnalysisResult):
+class FilterAnalysis(AnalysisResult, Summarised):
     """Everything :func:`analyze_filters` measures on a bank of filters.
 
     Per filter (arrays of shape (n_filters,)): ``locality_fraction`` (best-tile, or best-window
@@ -739,14 +740,38 @@ class FilterAnalysis(AnalysisResult):
     filters: np.ndarray | None = field(default=None, repr=False)
     support: np.ndarray | None = field(default=None, repr=False)
     tile_codes: np.ndarray | None = field(default=None, repr=False)
+    locality_threshold: float = 0.9
     median_locality_fraction: float = field(init=False)
+    share_local: float = field(init=False)
     median_spread_px: float = field(init=False)
     median_hoyer: float = field(init=False)
+    mean_code_hoyer: float | None = field(init=False)
+
+    scalars: ClassVar[dict[str, Scalar]] = {
+        "median_locality_fraction": Scalar(
+            "fraction",
+            higher_is_better=True,
+            chance=lambda r: r._chance(),
+            doc="median over filters of the energy fraction inside the best tile (or window)",
+        ),
+        "share_local": Scalar(
+            "fraction", True, doc="share of filters whose fraction exceeds locality_threshold"
+        ),
+        "locality": Scalar("fraction", True, doc="share of filters with a local pruned support"),
+        "n_shapes": Scalar("count", False, doc="distinct shapes up to translation"),
+        "repetition": Scalar("fraction", True, doc="1 - (n_shapes - 1) / (n_filters - 1)"),
+        "conv_likeness": Scalar("fraction", True, doc="sqrt(locality x repetition)"),
+        "median_spread_px": Scalar("px", False, doc="median spatial spread of filter energy"),
+        "median_hoyer": Scalar("fraction", True, doc="median Hoyer sparsity of the filters"),
+        "mean_code_hoyer": Scalar("fraction", True, doc="mean Hoyer sparsity of the codes"),
+    }
 
     def __post_init__(self) -> None:
         self.median_locality_fraction = float(np.median(self.locality_fraction))
+        self.share_local = float(np.mean(self.locality_fraction > self.locality_threshold))
         self.median_spread_px = float(np.median(self.spread_px))
         self.median_hoyer = float(np.median(self.hoyer))
+        self.mean_code_hoyer = None if self.code_hoyer is None else float(np.mean(self.code_hoyer))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary and per-filter arrays (the weights themselves are left out)."""
@@ -829,6 +854,7 @@ def analyze_filters(
     similarity_threshold: float = 0.8,
     max_residual_shift: int = 1,
     codes: Any = None,
+    locality_threshold: float = 0.9,
 ) -> FilterAnalysis:
     """How close a fully connected layer has come to a convolution.
 
@@ -853,6 +879,8 @@ def analyze_filters(
         Residual shift, in pixels, searched around the centroid alignment.
     codes : array-like of shape (n_samples, n_filters), optional
         The layer's outputs; their per-sample Hoyer sparsity is reported as ``code_hoyer``.
+    locality_threshold : float in [0, 1]
+        ``share_local`` is the share of filters whose best-tile (or window) fraction exceeds it.
 
     Returns
     -------
@@ -872,6 +900,7 @@ def analyze_filters(
     tau = check_scalar(threshold, "threshold", low=0.0, high=1.0)
     sim_tau = check_scalar(similarity_threshold, "similarity_threshold", low=-1.0, high=1.0)
     r = check_scalar(max_residual_shift, "max_residual_shift", kind=int, low=0)
+    loc_tau = check_scalar(locality_threshold, "locality_threshold", low=0.0, high=1.0)
     codes_arr = None
     if codes is not None:
         codes_arr = check_array(codes, "codes", ndim=2)
@@ -919,4 +948,5 @@ def analyze_filters(
         filters=w,
         support=pruned,
         tile_codes=tile_codes,
+        locality_threshold=float(loc_tau),
     )

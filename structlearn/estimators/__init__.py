@@ -36,9 +36,22 @@ from structlearn.estimators.discrete import (
     discrete_mutual_information,
     entropy_of_distribution,
     mutual_information_of_joint,
+    symbol_ids,
 )
-from structlearn.estimators.gaussian import gaussian_entropy, gaussian_mutual_information
-from structlearn.estimators.ib_curve import IBCurve, ib_curve, ib_self_consistency, tishby_joint
+from structlearn.estimators.gaussian import (
+    RankDeficientError,
+    RankDeficientWarning,
+    gaussian_entropy,
+    gaussian_mutual_information,
+)
+from structlearn.estimators.ib_curve import (
+    IBCheck,
+    IBCurve,
+    ib_check,
+    ib_curve,
+    ib_self_consistency,
+    tishby_joint,
+)
 from structlearn.estimators.kde import kde_entropy, kde_mi_bounds, kde_mutual_information
 from structlearn.estimators.knn import knn_entropy, ksg_mutual_information
 from structlearn.utils.validation import (
@@ -52,7 +65,10 @@ from structlearn.utils.validation import (
 __all__ = [
     "METHODS",
     "Estimate",
+    "IBCheck",
     "IBCurve",
+    "RankDeficientError",
+    "RankDeficientWarning",
     "bin_indices",
     "binning_entropy",
     "binning_mutual_information",
@@ -63,6 +79,7 @@ __all__ = [
     "entropy_of_distribution",
     "gaussian_entropy",
     "gaussian_mutual_information",
+    "ib_check",
     "ib_curve",
     "ib_self_consistency",
     "information_plane_binning",
@@ -75,6 +92,7 @@ __all__ = [
     "mutual_information",
     "mutual_information_of_joint",
     "row_keys",
+    "symbol_ids",
     "tishby_joint",
 ]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from structlearn.studies.base import RunContext, Study, StudyOutput, Verdict
+from structlearn.studies.base import RunContext, SeedResult, Study, StudyOutput, Verdict
 
-_NOT_STUDIES = {"base"}
+_NOT_STUDIES = {"base", "claims"}
 
 
 def available_studies() -> list[str]:
@@ -31,4 +31,12 @@ def get_study(name: str) -> Study:
     return importlib.import_module(f"{__name__}.{name}").STUDY
 
 
-__all__ = ["RunContext", "Study", "StudyOutput", "Verdict", "available_studies", "get_study"]
+__all__ = [
+    "RunContext",
+    "SeedResult",
+    "Study",
+    "StudyOutput",
+    "Verdict",
+    "available_studies",
+    "get_study",
+]
