@@ -33,7 +33,6 @@ EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 LEGACY = {
     "depth_by_entropy",
     "group_sparse_pooling",
-    "information_plane",
     "layerwise_vs_backprop",
     "objectives_compare",
     "pixel_mi",
