@@ -9,9 +9,9 @@ from sklearn.decomposition import PCA
 
 from structlearn.data.mosaic import make_mosaic
 from structlearn.experiment import load_config
+from structlearn.models.filter_learners import pca_components
 from structlearn.studies.mosaic_filters import (
     STUDY,
-    _pca_components,
     across_tile_correlation,
     mcr2_labels,
 )
@@ -22,12 +22,12 @@ EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 def test_pca_axes_equal_sklearn_up_to_sign_with_fixed_signs():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((2000, 30)) @ rng.standard_normal((30, 30))
-    W = _pca_components(X, 8)
+    W = pca_components(X, 8)
     P = PCA(8).fit(X).components_
     assert np.abs(np.abs(np.sum(W * P, axis=1)) - 1).max() < 1e-10
     top = W[np.arange(8), np.abs(W).argmax(axis=1)]
     assert (top > 0).all()
-    assert _pca_components(X, 100).shape == (30, 30)  # capped at n_features
+    assert pca_components(X, 100).shape == (30, 30)  # capped at n_features
 
 
 def test_mcr2_labels_match_a_loop():

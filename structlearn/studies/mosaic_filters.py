@@ -20,11 +20,9 @@ filters and codes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
 
 from structlearn.analysis.filters import (
     FilterAnalysis,
@@ -34,6 +32,7 @@ from structlearn.analysis.filters import (
 )
 from structlearn.config import Field, seeds_fragment, training_fragment
 from structlearn.data.mosaic import Mosaic, make_mosaic
+from structlearn.models import filter_learners as fl
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -45,7 +44,6 @@ from structlearn.studies.claims import (
     interval_above,
     interval_below,
 )
-from structlearn.utils.spams import sparse_encode, train_dictionary
 
 METHODS = ("sparse_coding", "ica_infomax", "gaussian_infomax", "mcr2", "pca", "random")
 MCR2_LABELS = ("source", "tile")
@@ -104,109 +102,6 @@ SCHEMA = {
     },
 }
 
-Learner = Callable[[np.ndarray, Mosaic, dict[str, Any], int], tuple[np.ndarray, Callable]]
-
-
-def _linear_codes(W: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda Z: Z @ W.T
-
-
-def _sparse_coding(X, mosaic, cfg, seed):
-    c = cfg["sparse_coding"]
-    D = train_dictionary(
-        X,
-        c["n_filters"],
-        lambda1=c["lambda1"],
-        n_iter=c["n_iter"],
-        batch_size=c["batch_size"],
-        random_state=seed,
-    )
-    return D, lambda Z: sparse_encode(Z, D, lambda1=c["lambda1"])
-
-
-def _pca_components(X: np.ndarray, n: int) -> np.ndarray:
-    """Top ``n`` principal axes, shape (n, n_features), from the covariance's eigendecomposition.
-
-    ``eigh`` of the (n_features, n_features) covariance costs far less than an SVD of the
-    (n_samples, n_features) data when n_samples >> n_features. Signs are fixed so that each
-    axis's largest-magnitude entry is positive (the result is then deterministic).
-    """
-    Xc = X - X.mean(axis=0)
-    evals, evecs = np.linalg.eigh(Xc.T @ Xc / len(X))
-    W = evecs[:, np.argsort(evals)[::-1][: min(n, *X.shape)]].T
-    signs = np.sign(W[np.arange(len(W)), np.abs(W).argmax(axis=1)])
-    return W * signs[:, None]
-
-
-def _pca(X, mosaic, cfg, seed):
-    W = _pca_components(X, cfg["pca"]["n_filters"])
-    return W, _linear_codes(W)
-
-
-def _random(X, mosaic, cfg, seed):
-    W = np.random.default_rng(seed).standard_normal((cfg["random"]["n_filters"], X.shape[1]))
-    W /= np.linalg.norm(W, axis=1, keepdims=True)
-    return W, _linear_codes(W)
-
-
-class _InputOnly(torch.nn.Module):
-    """A model with no layer of its own: its one tap is the input (for objectives owning W)."""
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return [x]
-
-
-def _fit(
-    model: torch.nn.Module,
-    objective: Any,
-    data: tuple,
-    cfg: dict,
-    seed: int,
-    lr: float | None = None,
-) -> None:
-    from structlearn.train import TrainConfig, train
-
-    section = dict(cfg["training"], **({} if lr is None else {"lr": lr}))
-    config = TrainConfig.from_section(
-        section, seed=seed, store_activations=False, record_gradients=False, n_records=1
-    )
-    train(model, objective, data, config=config)
-
-
-def _trained_layer(X: np.ndarray, objective: Any, n_out: int, cfg, seed, y=None) -> np.ndarray:
-    """Weight (n_out, n_features) of one bias-free linear layer trained under ``objective``."""
-    from structlearn.models.mlp import MLP
-
-    model = MLP([X.shape[1], n_out], activation="linear", bias=False, random_state=seed)
-    Xt = torch.as_tensor(X, dtype=torch.float32)
-    _fit(model, objective, (Xt,) if y is None else (Xt, torch.as_tensor(y)), cfg, seed)
-    return model.layers[0].weight.detach().double().numpy()
-
-
-def _ica_infomax(X, mosaic, cfg, seed):
-    """Square Bell–Sejnowski InfoMax in the top PCA subspace (whitened there); W·P in pixels."""
-    from structlearn.objectives.infomax import InfoMaxICA
-
-    c = cfg["ica_infomax"]
-    P = _pca_components(X, c["n_filters"])
-    Xp = X @ P.T
-    scale = Xp.std(axis=0)
-    P = P / scale[:, None]  # unit-variance components, the usual input of InfoMax ICA
-    ica = InfoMaxICA(P.shape[0], nonlinearity=c["nonlinearity"], random_state=seed)
-    Xt = torch.as_tensor(Xp / scale, dtype=torch.float32)
-    _fit(_InputOnly(), ica, (Xt,), cfg, seed, lr=c["lr"])
-    W = ica.weight.detach().double().numpy() @ P
-    return W, _linear_codes(W)
-
-
-def _gaussian_infomax(X, mosaic, cfg, seed):
-    from structlearn.objectives.infomax import GaussianInfoMax
-
-    c = cfg["gaussian_infomax"]
-    objective = GaussianInfoMax(variance=1.0, ridge=c["ridge"])
-    W = _trained_layer(X, objective, c["n_filters"], cfg, seed)
-    return W, _linear_codes(W)
-
 
 def mcr2_labels(mosaic: Mosaic, kind: str) -> np.ndarray:
     """Class labels for MCR² on mosaics, shape (n_samples,), values ``0..k-1``.
@@ -226,24 +121,38 @@ def mcr2_labels(mosaic: Mosaic, kind: str) -> np.ndarray:
     return np.unique(y, return_inverse=True)[1].astype(np.int64)
 
 
-def _mcr2(X, mosaic, cfg, seed):
-    from structlearn.objectives.coding_rate import MaximalCodingRateReduction
+def _train_config(cfg: dict[str, Any], seed: int, **override: Any):
+    from structlearn.train import TrainConfig
 
-    c = cfg["mcr2"]
-    y = mcr2_labels(mosaic, c["labels"])
-    objective = MaximalCodingRateReduction(eps=c["eps"], n_classes=int(y.max()) + 1)
-    W = _trained_layer(X, objective, c["n_filters"], cfg, seed, y=y)
-    return W, _linear_codes(W)
+    return TrainConfig.from_section(
+        {**cfg["training"], **override},
+        seed=seed,
+        store_activations=False,
+        record_gradients=False,
+        n_records=1,
+    )
 
 
-_LEARNERS: dict[str, Learner] = {
-    "sparse_coding": _sparse_coding,
-    "ica_infomax": _ica_infomax,
-    "gaussian_infomax": _gaussian_infomax,
-    "mcr2": _mcr2,
-    "pca": _pca,
-    "random": _random,
-}
+def learn_filters(name: str, X: np.ndarray, mosaic: Mosaic, cfg: dict[str, Any], seed: int):
+    """The layer learned by objective ``name`` (see :mod:`structlearn.models.filter_learners`)."""
+    c = cfg[name]
+    n = c["n_filters"]
+    if name == "sparse_coding":
+        return fl.sparse_coding_filters(
+            X, n, lambda1=c["lambda1"], n_iter=c["n_iter"], batch_size=c["batch_size"],
+            random_state=seed,
+        )  # fmt: skip
+    if name == "ica_infomax":
+        config = _train_config(cfg, seed, lr=c["lr"])
+        return fl.ica_infomax_filters(X, n, nonlinearity=c["nonlinearity"], config=config)
+    if name == "gaussian_infomax":
+        return fl.gaussian_infomax_filters(X, n, ridge=c["ridge"], config=_train_config(cfg, seed))
+    if name == "mcr2":
+        y = mcr2_labels(mosaic, c["labels"])
+        return fl.mcr2_filters(X, y, n, eps=c["eps"], config=_train_config(cfg, seed))
+    if name == "pca":
+        return fl.pca_filters(X, n)
+    return fl.random_filters(n, X.shape[1], random_state=seed)
 
 
 def _build_data(cfg: dict[str, Any], seed: int, *, n: int | None = None, whiten: bool = True):
@@ -273,11 +182,6 @@ def across_tile_correlation(mosaic: Mosaic) -> float:
     return float(np.abs(r[codes[:, None] != codes[None, :]]).mean())
 
 
-def _random_bank(n_filters: int, n_pixels: int, seed: int) -> np.ndarray:
-    W = np.random.default_rng([seed, 7]).standard_normal((n_filters, n_pixels))
-    return W / np.linalg.norm(W, axis=1, keepdims=True)
-
-
 class MosaicFilters(Study):
     """Which objectives grow local filters from full connections (patch mosaics)."""
 
@@ -295,9 +199,9 @@ class MosaicFilters(Study):
         code_idx = np.random.default_rng(seed + 1).choice(X.shape[0], size=n_codes, replace=False)
         results: dict[str, FilterAnalysis] = {}
         for name in config["methods"]:
-            W, encode = _LEARNERS[name](X, mosaic, config, seed)
-            results[name] = self._analyze(W, encode(X[code_idx]), mosaic, a)
-        control = _random_bank(64, X.shape[1], seed)
+            layer = learn_filters(name, X, mosaic, config, seed)
+            results[name] = self._analyze(layer.W, layer.encode(X[code_idx]), mosaic, a)
+        control = fl.random_filters(64, X.shape[1], random_state=seed + 7919).W
         window = (mosaic.tile, mosaic.tile)
         metrics = {
             "methods": {
