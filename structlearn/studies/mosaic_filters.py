@@ -30,8 +30,9 @@ from structlearn.analysis.filters import (
     best_window_fraction,
     plot_filter_grid,
 )
-from structlearn.config import Field, seeds_fragment, training_fragment
+from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
 from structlearn.data.mosaic import Mosaic, make_mosaic
+from structlearn.data.sources import data_fragment, parse_source
 from structlearn.models import filter_learners as fl
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
@@ -53,15 +54,17 @@ _WIDTH = {"n_filters": Field(int, 256, low=1, high=4096, doc="units in the layer
 
 SCHEMA = {
     **seeds_fragment(3),
-    "data": {
-        "n_samples": Field(int, 20000, low=100, high=10**6, doc="number of mosaic images"),
-        "grid": Field(list, [3, 3], item=int, length=2, low=1, high=16, doc="tiles per side"),
-        "tile": Field(int, 8, low=2, high=64, doc="tile side in pixels"),
-        "remove_tile_mean": Field(bool, True, doc="subtract each tile's mean intensity"),
-        "contrast_normalize": Field(bool, False, doc="divide each tile by its contrast"),
-        "whiten": Field(bool, True, doc="ZCA-whiten the images"),
-        "zca_eps": Field(float, 1e-2, low=1e-8, high=10.0, doc="ZCA regulariser"),
-    },
+    "data": data_fragment(
+        ("mosaic",),
+        "mosaic",
+        n_samples=Field(int, 20000, low=100, high=10**6, doc="number of mosaic images"),
+        grid=Field(list, [3, 3], item=int, length=2, low=1, high=16, doc="tiles per side"),
+        tile=Field(int, 8, low=2, high=64, doc="tile side in pixels"),
+        remove_tile_mean=Field(bool, True, doc="subtract each tile's mean intensity"),
+        contrast_normalize=Field(bool, False, doc="divide each tile by its contrast"),
+        whiten=Field(bool, True, doc="ZCA-whiten the images"),
+        zca_eps=Field(float, 1e-2, low=1e-8, high=10.0, doc="ZCA regulariser"),
+    ),
     "methods": Field(
         list, list(METHODS), item=str, subset_of=METHODS, unique=True, low=1, doc="objectives"
     ),
@@ -155,8 +158,23 @@ def learn_filters(name: str, X: np.ndarray, mosaic: Mosaic, cfg: dict[str, Any],
     return fl.random_filters(n, X.shape[1], random_state=seed)
 
 
+def source_images(data: dict[str, Any]) -> tuple[list[Any] | None, dict[str, Any]]:
+    """The photographs a ``mosaic`` / ``mosaic:DIR`` source cuts tiles from, and what was read."""
+    from structlearn.data.natural import NaturalImage, scan_image_directory
+
+    spec = parse_source(data["source"], ("mosaic",))
+    if spec.path is None:
+        return (data["images"] or None), {"source": spec.text}
+    found, skipped = scan_image_directory(spec.path)
+    if not found:
+        raise ConfigError(f"data.source: {spec.text!r}: no readable image in {spec.path}")
+    images = [NaturalImage(name=i.name, source=str(spec.path), image=i.image) for i in found]
+    return images, {"source": spec.text, "n_files": len(found), "skipped": skipped}
+
+
 def _build_data(cfg: dict[str, Any], seed: int, *, n: int | None = None, whiten: bool = True):
     d = cfg["data"]
+    images, _ = source_images(d)
     mosaic = make_mosaic(
         n or d["n_samples"],
         grid=tuple(d["grid"]),
@@ -165,6 +183,7 @@ def _build_data(cfg: dict[str, Any], seed: int, *, n: int | None = None, whiten:
         contrast_normalize=d["contrast_normalize"],
         whiten=d["whiten"] and whiten,
         zca_eps=d["zca_eps"],
+        images=images,
         random_state=seed,
     )
     # Scale so the mean squared norm of a sample is 1: lambda1 then means the same at any size.
@@ -336,7 +355,15 @@ class MosaicFilters(Study):
                 "(conv-likeness = sqrt(share of local pruned supports x repetition of shapes)).",
             ),
             "mosaic_examples": (
-                _examples(make_mosaic(8, grid=mosaic.grid, tile=mosaic.tile, random_state=1)),
+                _examples(
+                    make_mosaic(
+                        8,
+                        grid=mosaic.grid,
+                        tile=mosaic.tile,
+                        random_state=1,
+                        images=source_images(config["data"])[0],
+                    )
+                ),
                 "Example mosaics before preprocessing: each tile is cut from a random place of a "
                 "random photograph.",
             ),
@@ -344,8 +371,10 @@ class MosaicFilters(Study):
 
     def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
         mosaic, _ = _build_data(config, records[0].seed, n=8, whiten=False)
+        _, read = source_images(config["data"])
         return {
             "data": {
+                **read,
                 "n_samples": config["data"]["n_samples"],
                 "image_shape": list(mosaic.image_shape),
                 "n_tiles": mosaic.n_tiles,
