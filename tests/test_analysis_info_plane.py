@@ -15,7 +15,8 @@ from structlearn.analysis.info_plane import (
     information_plane_points,
 )
 from structlearn.data.tishby import load_tishby_task
-from structlearn.estimators import kde_mi_bounds, tishby_joint
+from structlearn.data.tishby_rule import tishby_joint
+from structlearn.estimators import kde_mi_bounds
 from structlearn.models.mlp import MLP
 from structlearn.recordings import Recordings, RecordingWriter
 from structlearn.train import log_spaced_epochs

@@ -802,7 +802,7 @@ def analyze_information_plane(
         for the IB bound; with ``estimator="binning"`` the whole plane is then evaluated under
         it (each snapshot's binned encoder, exactly), so that plane and bound are comparable
         (with the data's own deterministic labels this changes nothing). For the 12-bit task use
-        :func:`structlearn.estimators.tishby_joint` with a temperature > 0: with its
+        :func:`structlearn.data.tishby_rule.tishby_joint` with a temperature > 0: with its
         deterministic labels the bound is the trivial diagonal :math:`\min(I(X;T), H(Y))`. The
         final layers are compared as binned encoders (``n_bins``, ``value_range``), whose
         (I(X;T), I(T;Y)) under ``p_xy`` are exact, whatever ``estimator`` drew the plane.

@@ -218,7 +218,7 @@ class InformationPlaneStudy(Study):
 
     def prepare(self, config: dict[str, Any]) -> dict[str, Any]:
         from structlearn.data.tishby import load_tishby_task
-        from structlearn.estimators import tishby_joint
+        from structlearn.data.tishby_rule import tishby_joint
 
         nets = config["networks"]
         if "tanh" not in nets:
@@ -473,7 +473,8 @@ def _ib_gap(layer: str) -> Measure:
 
 
 def _ib_claim(config: dict[str, Any], hidden: list[str]) -> Claim:
-    from structlearn.estimators import mutual_information_of_joint, tishby_joint
+    from structlearn.data.tishby_rule import tishby_joint
+    from structlearn.estimators import mutual_information_of_joint
 
     i_xy = mutual_information_of_joint(tishby_joint(config["ib"]["temperature"]))
     frac = config["verdict"]["ib_gap_fraction"]
