@@ -32,12 +32,10 @@ from structlearn.studies.claims import (
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 LEGACY = {
     "depth_by_entropy",
-    "group_sparse_pooling",
     "layerwise_vs_backprop",
     "objectives_compare",
     "pixel_mi",
     "random_networks",
-    "teacher_student",
 }
 CONTRACT = [s for s in available_studies() if s not in LEGACY]
 
