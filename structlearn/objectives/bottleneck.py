@@ -28,6 +28,7 @@ are deterministic in ``eval()`` mode (the mean code).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ __all__ = [
     "VariationalIB",
     "gaussian_kl_to_standard",
     "kde_mutual_information",
+    "kde_upper_bound_mutual_information",
     "label_entropy",
 ]
 
@@ -81,7 +83,9 @@ def gaussian_kl_to_standard(mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor
     return 0.5 * (mu * mu + var - 1 - torch.log(var)).sum(1).mean()
 
 
-def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor) -> torch.Tensor:
+def kde_upper_bound_mutual_information(
+    h: torch.Tensor, noise_variance: float | torch.Tensor
+) -> torch.Tensor:
     r"""Upper bound on :math:`I(X;T)` for :math:`T = h(X) + \mathcal N(0, \sigma^2 I)`, in nats.
 
     .. math:: \hat I(X;T) = -\frac1n\sum_i\log\frac1n\sum_j
@@ -99,7 +103,8 @@ def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor
     noise_variance : float or scalar Tensor > 0
         :math:`\sigma^2` (a tensor keeps its gradient: a trainable noise level).
 
-    >>> round(float(kde_mutual_information(torch.tensor([[0.0], [100.0]]), 1.0)), 6)  # log 2
+    >>> h = torch.tensor([[0.0], [100.0]])
+    >>> round(float(kde_upper_bound_mutual_information(h, 1.0)), 6)  # log 2
     0.693147
     """
     h = check_tensor(h, "h", ndim=2)
@@ -111,6 +116,18 @@ def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor
     dist2 = (sq[:, None] + sq[None, :] - 2 * h @ h.T).clamp_min(0)
     dist2 = dist2 * (1 - torch.eye(n, dtype=h.dtype, device=h.device))  # exact zero diagonal
     return -(torch.logsumexp(-dist2 / (2 * var), dim=1) - math.log(n)).mean()
+
+
+def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor) -> torch.Tensor:
+    """Deprecated alias of :func:`kde_upper_bound_mutual_information` (warns): a differentiable
+    bound for training, not the estimator :func:`structlearn.estimators.kde_mutual_information`."""
+    warnings.warn(
+        "structlearn.objectives.kde_mutual_information is deprecated; use "
+        "kde_upper_bound_mutual_information (same arguments)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return kde_upper_bound_mutual_information(h, noise_variance)
 
 
 def label_entropy(labels: torch.Tensor, n_classes: int) -> float:
@@ -317,7 +334,7 @@ class NonlinearIB(_InformationBottleneck):
 
     The tap ``h`` (shape (n_samples, bottleneck_dim)) becomes :math:`T = h + \sigma\epsilon`; a
     decoder (linear, or one hidden ReLU layer) predicts the class from :math:`T`.
-    ``loss = CE + β·Î(X;T)`` with :func:`kde_mutual_information`, or ``CE + β·Î(X;T)²`` with
+    ``loss = CE + β·Î(X;T)`` with :func:`kde_upper_bound_mutual_information`, or ``CE + β·Î(X;T)²`` with
     ``squared=True`` (Kolchinsky, Tracey & Van Kuyk 2019: needed to trace the IB curve when
     :math:`Y` is a deterministic function of :math:`X`).
 
@@ -386,7 +403,7 @@ class NonlinearIB(_InformationBottleneck):
         h = self._bottleneck(features)
         y = self._labels(targets, h.shape[0], h.device)
         var = self.noise_variance.to(h.dtype)
-        i_xt = kde_mutual_information(h, var)
+        i_xt = kde_upper_bound_mutual_information(h, var)
         T = h + var.sqrt() * torch.randn_like(h) if self.training else h
         loss = self._loss(self.decoder(T), y, i_xt**2 if self.squared else i_xt, i_xt)
         loss.parts["noise_variance"] = var.detach().item()
