@@ -771,9 +771,7 @@ class FilterAnalysis(AnalysisResult, Summarised):
         self.share_local = float(np.mean(self.locality_fraction > self.locality_threshold))
         self.median_spread_px = float(np.median(self.spread_px))
         self.median_hoyer = float(np.median(self.hoyer))
-        self.mean_code_hoyer = (
-            None if self.code_hoyer is None else float(np.mean(self.code_hoyer))
-        )
+        self.mean_code_hoyer = None if self.code_hoyer is None else float(np.mean(self.code_hoyer))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary and per-filter arrays (the weights themselves are left out)."""
