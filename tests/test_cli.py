@@ -8,6 +8,7 @@ import pytest
 from structlearn.cli import main
 
 SMALL_ARGS = [
+    "n_seeds=1",
     "data.n_samples=3000",
     "data.grid=[2, 2]",
     "data.tile=6",
@@ -51,9 +52,9 @@ def _error_line(capsys, argv):
     ("extra", "expected"),
     [
         (["--set", "data.n_sample=5"], "data.n_sample: unknown key"),
-        (["--set", "data.tile=big"], "data.tile: expected int >= 2, got 'big'"),
-        (["--set", "data.zca_eps=0"], "data.zca_eps: expected float >= 1e-08, got 0"),
-        (["--set", "methods=[sparse_coding, ica]"], "methods: expected a non-empty subset"),
+        (["--set", "data.tile=big"], "data.tile: expected int >= 2 <= 64, got 'big'"),
+        (["--set", "data.zca_eps=0"], "data.zca_eps: expected float >= 1e-08 <= 10.0, got 0"),
+        (["--set", "methods=[sparse_coding, ica]"], "methods: expected a non-empty list of"),
         (["--preset", "huge"], "--preset 'huge': not in this config; presets: 'smoke', 'full'"),
         (["--set", "data.tile=4000"], "tile"),
         (["--set", "data.grid=[0, 3]"], "data.grid: expected list of int of length 2 >= 1"),
@@ -82,7 +83,8 @@ def test_run_is_reproducible_and_seed_dependent(tmp_path):
     c = _run(tmp_path, "c", "--seed", "1")
     ma, mb, mc = (json.loads((d / "metrics.json").read_text()) for d in (a, b, c))
     assert ma == mb
-    assert ma["methods"]["sparse_coding"] != mc["methods"]["sparse_coding"]
+    (sa,), (sc,) = ma["seeds"], mc["seeds"]
+    assert sa["methods"]["sparse_coding"] != sc["methods"]["sparse_coding"]
     assert json.loads((c / "config.json").read_text())["seed"] == 1
     # what the folder holds, and that the report embeds every figure
     assert {p.name for p in a.iterdir()} >= {
@@ -97,13 +99,12 @@ def test_run_is_reproducible_and_seed_dependent(tmp_path):
     assert figures == ["filters", "locality_histogram", "mosaic_examples", "objectives_compared"]
     assert html.count("data:image/png;base64,") == len(figures)
     # locality, measured: sparse coding is local, random filters sit near chance (1/4 for 2x2 tiles)
-    m = ma["methods"]
-    assert m["sparse_coding"]["best_tile_fraction_median"] > 0.8
+    m = sa["methods"]
+    assert m["sparse_coding"]["median_locality_fraction"] > 0.8
     assert (
-        m["sparse_coding"]["best_tile_fraction_median"]
-        > m["pca"]["best_tile_fraction_median"] + 0.2
+        m["sparse_coding"]["median_locality_fraction"] > m["pca"]["median_locality_fraction"] + 0.2
     )
-    assert 0.25 < m["random"]["best_tile_fraction_median"] < 0.45
+    assert 0.25 < m["random"]["median_locality_fraction"] < 0.45
     run = json.loads((a / "run.json").read_text())
     assert run["versions"]["torch"].startswith("2.13.0")
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from structlearn.estimators import METHODS, Estimate, entropy, mutual_information
+from structlearn.estimators.gaussian import RankDeficientError, RankDeficientWarning
 
 OPTIONS = {
     "binning": {"n_bins": 8},
@@ -125,6 +126,12 @@ def test_property_discrete_entropies_nonnegative_and_bounded(x, method):
 def test_property_finite_for_constant_inputs(c, method):
     x = np.full((40, 2), c)
     y = np.random.default_rng(0).normal(size=(40, 1))
-    assert np.isfinite(entropy(x, method=method, **OPTIONS[method]))
+    if method == "gaussian":  # a degenerate covariance: entropy -inf, reported, never silent
+        with pytest.raises(RankDeficientError, match="rank 0 < 2"):
+            entropy(x, method=method, rank_deficient="raise")
+        with pytest.warns(RankDeficientWarning, match="rank 0 < 2"):
+            assert np.isfinite(entropy(x, method=method))
+    else:
+        assert np.isfinite(entropy(x, method=method, **OPTIONS[method]))
     mi = mutual_information(x, y, method=method, **OPTIONS[method])
     assert np.isfinite(mi) and abs(mi) < 0.2

@@ -1,12 +1,12 @@
-"""The IB curve, its self-consistency check, and the 12-bit task's rule and joint (nats)."""
+"""The IB curve and its self-consistency check (nats); the 12-bit task's joint as an IB input."""
 
 import numpy as np
 import pytest
 
 from structlearn.data.tishby import load_tishby_task
-from structlearn.estimators import ib_curve, ib_self_consistency, tishby_joint
+from structlearn.data.tishby_rule import tishby_joint
+from structlearn.estimators import ib_curve, ib_self_consistency
 from structlearn.estimators._common import ConvergenceWarning
-from structlearn.estimators._tishby import icosahedron_gram, tishby_score
 from structlearn.estimators.ib_curve import encoder_informations
 
 BETAS = np.geomspace(0.1, 200.0, 30)
@@ -129,20 +129,6 @@ def test_bad_betas_and_encoder():
 
 
 # ---- the 12-bit task -------------------------------------------------------------------------
-
-
-def test_icosahedron_gram_is_a_rank3_embedding():
-    g = icosahedron_gram()
-    eig = np.linalg.eigvalsh(g)
-    assert np.allclose(eig[:9], 0.0, atol=1e-12)
-    assert np.allclose(eig[9:], 4.0, atol=1e-12)  # 12 unit vectors in R^3: trace 12 = 3 * 4
-
-
-def test_recovered_rule_reproduces_every_label():
-    task = load_tishby_task()
-    score = tishby_score(task.X)
-    assert np.array_equal((score > 0).astype(int), task.y)
-    assert np.abs(score).min() > 0.06  # the threshold sits inside the gap of the data
 
 
 def test_tishby_joint_deterministic_and_stochastic():

@@ -39,9 +39,12 @@ def test_ksg_matches_loop_reference_for_every_algorithm(dims):
     y = x[:, : dims[1]] + 0.5 * rng.normal(size=(150, dims[1]))
     ref = ksg_reference(x, y, 4)
     for algorithm in ("auto", "kdtree", "brute"):
-        assert ksg_mutual_information(x, y, k=4, algorithm=algorithm, jitter=0) == pytest.approx(
-            ref, abs=1e-12
-        )
+        got = ksg_mutual_information(x, y, k=4, algorithm=algorithm, jitter=0, standardize=False)
+        assert got == pytest.approx(ref, abs=1e-12)
+    # by default each feature is standardised (ddof=0) first
+    zx, zy = (x - x.mean(0)) / x.std(0), (y - y.mean(0)) / y.std(0)
+    got = ksg_mutual_information(x, y, k=4, jitter=0)
+    assert got == pytest.approx(ksg_reference(zx, zy, 4), abs=1e-12)
 
 
 def test_ksg_one_dimensional_marginals_with_exact_ties_match_the_loop():
@@ -56,7 +59,9 @@ def test_ksg_one_dimensional_marginals_with_exact_ties_match_the_loop():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # some k-th distances are 0: duplicates
         for algorithm in ("auto", "kdtree", "brute"):
-            got = ksg_mutual_information(x, y, k=3, algorithm=algorithm, jitter=0)
+            got = ksg_mutual_information(
+                x, y, k=3, algorithm=algorithm, jitter=0, standardize=False
+            )
             assert got == pytest.approx(ref, abs=1e-12)
 
 

@@ -1,5 +1,6 @@
 """The main study's pieces: PCA axes, the labels MCR² is given, its premise and its claims."""
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -7,11 +8,12 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
+from structlearn.config import ConfigError
 from structlearn.data.mosaic import make_mosaic
 from structlearn.experiment import load_config
+from structlearn.models.filter_learners import pca_components
 from structlearn.studies.mosaic_filters import (
     STUDY,
-    _pca_components,
     across_tile_correlation,
     mcr2_labels,
 )
@@ -22,12 +24,12 @@ EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 def test_pca_axes_equal_sklearn_up_to_sign_with_fixed_signs():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((2000, 30)) @ rng.standard_normal((30, 30))
-    W = _pca_components(X, 8)
+    W = pca_components(X, 8)
     P = PCA(8).fit(X).components_
     assert np.abs(np.abs(np.sum(W * P, axis=1)) - 1).max() < 1e-10
     top = W[np.arange(8), np.abs(W).argmax(axis=1)]
     assert (top > 0).all()
-    assert _pca_components(X, 100).shape == (30, 30)  # capped at n_features
+    assert pca_components(X, 100).shape == (30, 30)  # capped at n_features
 
 
 def test_mcr2_labels_match_a_loop():
@@ -66,3 +68,30 @@ def test_claims_follow_the_methods_run():
     config = load_config(EXPERIMENTS / "mosaic_filters.yaml")
     texts = [c.text.split(" ")[0] for c in STUDY.claims(config)]
     assert texts == ["sparse_coding", "ica_infomax", "second-order", "second-order"]
+
+
+def test_runs_on_a_folder_of_the_users_images(tmp_path):
+    """``data.source=mosaic:DIR``: tiles come from the user's images (and the unreadable one is named)."""
+    from PIL import Image
+
+    from structlearn.experiment import run_experiment
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):  # smooth random textures, 40x48 px
+        img = rng.random((10, 12)).repeat(4, 0).repeat(4, 1)
+        Image.fromarray((img * 255).astype(np.uint8)).save(photos / f"p{i}.png")
+    (photos / "notes.txt").write_text("not an image")
+    folder, _ = run_experiment(
+        EXPERIMENTS / "mosaic_filters.yaml",
+        out=tmp_path / "r",
+        preset="smoke",
+        quiet=True,
+        overrides=[f"data.source=mosaic:{photos}", "n_seeds=1", "methods=[pca,random]"],
+    )
+    data = json.loads((folder / "metrics.json").read_text())["data"]
+    assert data["source_images"] == ["p0.png", "p1.png", "p2.png"]
+    assert data["n_files"] == 3 and data["skipped"][0][0] == "notes.txt"
+    with pytest.raises(ConfigError, match=r"data\.source: expected one of 'mosaic"):
+        load_config(EXPERIMENTS / "mosaic_filters.yaml", overrides=["data.source=digits"])

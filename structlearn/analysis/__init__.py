@@ -14,12 +14,83 @@ and ``.plot(ax)``:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from structlearn.analysis.alignment import (
+    DEFAULT_THRESHOLDS,
+    AlignmentResult,
+    PruningCurve,
+    StreamingCorrelation,
+    analyze_alignment,
+    fanout_norm,
+    hidden_mask_evaluator,
+    pruning_curve,
+    unit_correlation,
+)
+from structlearn.analysis.entropy_gain import (
+    MEASURES,
+    NORMALISATIONS,
+    EntropyGain,
+    LayerEntropies,
+    analyze_entropy_gain,
+    layer_entropies,
+    layer_entropy,
+    normalise_layer,
+    recommended_depth,
+)
+from structlearn.analysis.filters import (
+    FilterAnalysis,
+    FilterLocality,
+    analyze_filters,
+    best_tile_fraction,
+    best_window_fraction,
+    cluster_shapes,
+    conv_likeness,
+    default_window,
+    energy_centroid,
+    filter_grid_image,
+    filter_locality,
+    hoyer_sparsity,
+    plot_filter_grid,
+    prune_filters,
+    shift_similarity,
+    spatial_spread,
+    support_is_local,
+)
+from structlearn.analysis.info_plane import (
+    ESTIMATORS,
+    InformationPlane,
+    analyze_information_plane,
+    compression,
+    detect_phase_transition,
+    ib_bound_at,
+    information_plane_points,
+    recordings_from_arrays,
+)
+from structlearn.analysis.pixel_mi import (
+    MosaicPixelMI,
+    PixelMI,
+    disc_offsets,
+    edge_feature_maps,
+    pixel_mi_by_offset,
+    pixel_mi_feature_maps,
+    pixel_mi_mosaic,
+    quantile_codes,
+)
+from structlearn.analysis.probes import (
+    LayerMaps,
+    LayerProbes,
+    probe_layers,
+    tsne_maps,
+)
+from structlearn.analysis.random_networks import (
+    DEFAULT_CONFIG,
+    RandomNetworks,
+    analyze_random_networks,
+    random_features,
+    sample_architectures,
+    spearman_interval,
+)
 
-#: The analyzer modules, searched in this order for a name asked of the package. They load on
-#: first use: ``structlearn.estimators`` imports ``analysis.base``, so eager imports here would
-#: be circular.
+#: The analyzer modules, in the order of the list above.
 MODULES = (
     "filters",
     "pixel_mi",
@@ -30,10 +101,67 @@ MODULES = (
     "probes",
 )
 
-
-def __getattr__(name: str) -> Any:
-    for module in MODULES:
-        mod = importlib.import_module(f"{__name__}.{module}")
-        if name in getattr(mod, "__all__", ()):
-            return getattr(mod, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = [
+    "DEFAULT_CONFIG",
+    "DEFAULT_THRESHOLDS",
+    "ESTIMATORS",
+    "MEASURES",
+    "MODULES",
+    "NORMALISATIONS",
+    "AlignmentResult",
+    "EntropyGain",
+    "FilterAnalysis",
+    "FilterLocality",
+    "InformationPlane",
+    "LayerEntropies",
+    "LayerMaps",
+    "LayerProbes",
+    "MosaicPixelMI",
+    "PixelMI",
+    "PruningCurve",
+    "RandomNetworks",
+    "StreamingCorrelation",
+    "analyze_alignment",
+    "analyze_entropy_gain",
+    "analyze_filters",
+    "analyze_information_plane",
+    "analyze_random_networks",
+    "best_tile_fraction",
+    "best_window_fraction",
+    "cluster_shapes",
+    "compression",
+    "conv_likeness",
+    "default_window",
+    "detect_phase_transition",
+    "disc_offsets",
+    "edge_feature_maps",
+    "energy_centroid",
+    "fanout_norm",
+    "filter_grid_image",
+    "filter_locality",
+    "hidden_mask_evaluator",
+    "hoyer_sparsity",
+    "ib_bound_at",
+    "information_plane_points",
+    "layer_entropies",
+    "layer_entropy",
+    "normalise_layer",
+    "pixel_mi_by_offset",
+    "pixel_mi_feature_maps",
+    "pixel_mi_mosaic",
+    "plot_filter_grid",
+    "probe_layers",
+    "prune_filters",
+    "pruning_curve",
+    "quantile_codes",
+    "random_features",
+    "recommended_depth",
+    "recordings_from_arrays",
+    "sample_architectures",
+    "shift_similarity",
+    "spatial_spread",
+    "spearman_interval",
+    "support_is_local",
+    "tsne_maps",
+    "unit_correlation",
+]

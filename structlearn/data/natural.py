@@ -25,6 +25,7 @@ __all__ = [
     "load_natural_images",
     "natural_image_names",
     "read_image_file",
+    "scan_image_directory",
     "to_grey_float",
 ]
 
@@ -216,11 +217,69 @@ def load_natural_images(names: list[str] | tuple[str, ...] | None = None) -> lis
     ]
 
 
+def scan_image_directory(
+    path: str | Path, color: str = "grey"
+) -> tuple[list[NaturalImage], list[tuple[str, str]]]:
+    """Read every file of a folder (not recursive) that Pillow can decode, and say what was not.
+
+    Every regular file is tried, whatever its suffix (Pillow identifies images by content), in
+    sorted order; nothing is skipped silently.
+
+    Parameters
+    ----------
+    path : str or Path
+        A directory.
+    color : {"grey", "rgb"}
+        ``"grey"``: BT.709 luminance, images of shape ``(H, W)``; ``"rgb"``: shape ``(H, W, 3)``
+        (grey files repeated on the three channels, alpha dropped). Values are float64 in [0, 1].
+
+    Returns
+    -------
+    images : list of NaturalImage
+        ``name`` is the file name and ``source`` the directory.
+    skipped : list of (file name, reason)
+        Hidden files, sub-folders and files that do not decode.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a directory or ``color`` is unknown.
+    """
+    from skimage.util import img_as_float64
+
+    if color not in ("grey", "rgb"):
+        raise ValueError(f"color: expected 'grey' or 'rgb', got {color!r}")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ValueError(f"path: expected a directory of images, got {str(path)!r} (not a folder)")
+    images, skipped = [], []
+    for file in sorted(folder.iterdir()):
+        if file.name.startswith("."):
+            skipped.append((file.name, "hidden file"))
+            continue
+        if not file.is_file():
+            skipped.append((file.name, "not a regular file"))
+            continue
+        try:
+            raw = read_image_file(file)
+            if color == "grey":
+                arr = to_grey_float(raw, file.name)
+            else:
+                arr = img_as_float64(raw if raw.ndim == 3 else np.stack([raw] * 3, axis=-1))
+                arr = np.ascontiguousarray(arr[..., :3], dtype=np.float64)
+        except Exception as exc:  # decoding errors come in many types
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            skipped.append((file.name, f"not a readable image ({reason})"))
+            continue
+        images.append(NaturalImage(name=file.name, source=str(folder), image=arr))
+    return images, skipped
+
+
 def load_image_directory(path: str | Path) -> list[NaturalImage]:
     """Load every readable image file in a folder (not recursive), as grey float64 in ``[0, 1]``.
 
-    Files with suffixes in ``IMAGE_SUFFIXES`` are read in sorted order; a file that fails to decode
-    is skipped with a warning.
+    Files are read as by :func:`scan_image_directory`; each file that is not a readable image is
+    reported with a warning naming it and why.
 
     Parameters
     ----------
@@ -237,23 +296,12 @@ def load_image_directory(path: str | Path) -> list[NaturalImage]:
     ValueError
         If ``path`` is not a directory or holds no readable image file.
     """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise ValueError(f"path: expected a directory of images, got {str(path)!r} (not a folder)")
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
-    out = []
-    for file in files:
-        try:
-            grey = to_grey_float(read_image_file(file), str(file))
-        except Exception as exc:  # decoding errors come in many types
-            warnings.warn(f"path: skipping {file.name}: not a readable image ({exc})", stacklevel=2)
-            continue
-        out.append(NaturalImage(name=file.name, source=str(folder), image=grey))
+    out, skipped = scan_image_directory(path)
+    for name, reason in skipped:
+        warnings.warn(f"path: skipping {name}: {reason}", stacklevel=2)
     if not out:
         raise ValueError(
-            f"path: no readable image files in {str(path)!r} (looked for "
-            f"{', '.join(IMAGE_SUFFIXES)}; {len(files)} candidate file(s) failed to decode)"
+            f"path: no readable image files in {str(path)!r} ({len(skipped)} file(s) skipped: "
+            f"{', '.join(n for n, _ in skipped[:5]) or 'the folder is empty'})"
         )
     return out

@@ -36,8 +36,14 @@ from structlearn.estimators.discrete import (
     discrete_mutual_information,
     entropy_of_distribution,
     mutual_information_of_joint,
+    symbol_ids,
 )
-from structlearn.estimators.gaussian import gaussian_entropy, gaussian_mutual_information
+from structlearn.estimators.gaussian import (
+    RankDeficientError,
+    RankDeficientWarning,
+    gaussian_entropy,
+    gaussian_mutual_information,
+)
 from structlearn.estimators.ib_curve import IBCurve, ib_curve, ib_self_consistency, tishby_joint
 from structlearn.estimators.kde import kde_entropy, kde_mi_bounds, kde_mutual_information
 from structlearn.estimators.knn import knn_entropy, ksg_mutual_information
@@ -53,6 +59,8 @@ __all__ = [
     "METHODS",
     "Estimate",
     "IBCurve",
+    "RankDeficientError",
+    "RankDeficientWarning",
     "bin_indices",
     "binning_entropy",
     "binning_mutual_information",
@@ -75,6 +83,7 @@ __all__ = [
     "mutual_information",
     "mutual_information_of_joint",
     "row_keys",
+    "symbol_ids",
     "tishby_joint",
 ]
 

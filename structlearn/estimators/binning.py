@@ -28,7 +28,7 @@ from structlearn.estimators._common import (
     entropy_from_counts,
     row_keys,
 )
-from structlearn.estimators.discrete import symbols
+from structlearn.estimators.discrete import symbol_ids
 from structlearn.utils.validation import (
     check_array,
     check_labels,
@@ -166,7 +166,7 @@ def binning_mutual_information(
     y_is_labels = _is_label_vector(y)
     xa, ya = as_sample_pair(x, y)
     ix = row_keys(_digitize(xa, n_bins, vr, bin_width))
-    iy = symbols(ya) if y_is_labels else row_keys(_digitize(ya, n_bins, vr, bin_width))
+    iy = symbol_ids(y, "y") if y_is_labels else row_keys(_digitize(ya, n_bins, vr, bin_width))
     joint = row_keys(np.column_stack([ix, iy]))
     h = sum(
         sign * entropy_from_counts(np.bincount(ids), miller_madow=miller_madow)

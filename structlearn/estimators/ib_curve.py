@@ -16,8 +16,6 @@ transitions instead of the cardinality bound ``n_t``. Inputs with identical :mat
 are merged first: every optimal encoder is constant on them (averaging an encoder over them keeps
 :math:`I(T;Y)` and, by convexity, cannot raise :math:`I(X;T)`), so the curve is exact and the
 work scales with the number of distinct :math:`p(y\\mid x)`, not of inputs.
-
-Also the stochastic-label variant of Shwartz-Ziv & Tishby's 12-bit task (:func:`tishby_joint`).
 """
 
 from __future__ import annotations
@@ -28,14 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from structlearn.analysis.base import AnalysisResult, new_axes
 from structlearn.estimators._common import ConvergenceWarning
-from structlearn.estimators._tishby import tishby_score
 from structlearn.estimators.discrete import (
+    _entropy_terms,
     check_joint,
-    entropy_of_distribution,
     mutual_information_of_joint,
 )
+from structlearn.results import AnalysisResult, new_axes
 from structlearn.utils.validation import check_array, check_random_state, check_scalar
 
 __all__ = ["IBCurve", "ib_curve", "ib_self_consistency", "tishby_joint"]
@@ -103,7 +100,7 @@ def _problem(p: np.ndarray, merge_equivalent: bool) -> _Problem:
         px, pyx = pg, pyg
     else:
         group = np.arange(p.shape[0])
-    neg_h = -entropy_of_distribution(pyx, axis=1)
+    neg_h = -_entropy_terms(pyx, axis=1)
     return _Problem(px, pyx, neg_h, p.sum(axis=0), group)
 
 
@@ -140,7 +137,7 @@ def _informations(prob: _Problem, enc: np.ndarray) -> tuple[float, float]:
     pt, pyt = _marginals(prob, enc)
     ratio = np.where(enc > 0, enc / np.maximum(pt, _TINY)[None, :], 1.0)
     i_xt = float(prob.px @ (enc * np.log(ratio)).sum(axis=1))
-    i_ty = float(entropy_of_distribution(prob.py) - pt @ entropy_of_distribution(pyt, axis=1))
+    i_ty = float(_entropy_terms(prob.py, None) - pt @ _entropy_terms(pyt, axis=1))
     return max(i_xt, 0.0), max(i_ty, 0.0)
 
 
@@ -291,7 +288,7 @@ def ib_curve(
         n_clusters=np.array(out["n_clusters"]),
         n_iter=np.array(out["n_iter"]),
         I_XY=mutual_information_of_joint(p),
-        H_X=float(entropy_of_distribution(p.sum(axis=1))),
+        H_X=float(_entropy_terms(p.sum(axis=1), None)),
         encoders=out["encoders"] if return_encoders else None,
     )
 
@@ -347,23 +344,14 @@ def ib_self_consistency(p_xy: Any, encoder: Any, beta: float) -> float:
 
 
 def tishby_joint(temperature: float | None = None) -> np.ndarray:
-    r"""Joint p(x, y), shape (4096, 2), of Shwartz-Ziv & Tishby's 12-bit task (rows as loaded).
+    """Deprecated alias of :func:`structlearn.data.tishby_rule.tishby_joint` (a task, not an
+    estimator); it warns and returns the same array."""
+    warnings.warn(
+        "structlearn.estimators.tishby_joint moved to structlearn.data.tishby_rule.tishby_joint "
+        "(the joint of a data set is not an estimator); import it from there",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    from structlearn.data.tishby_rule import tishby_joint as joint
 
-    :math:`p(x) = 1/4096` on the inputs of :func:`structlearn.data.tishby.load_tishby_task`.
-    ``temperature`` None or 0: the task's deterministic labels. ``T > 0``:
-    :math:`p(y=1\mid x) = \sigma(s(x)/T)` with the rule's decision function
-    :math:`s(x) = \sum_i x_i + \|\sum_i x_i v_i\| - \theta` (the bits sit on an icosahedron's
-    vertices :math:`v_i`; recovered from the data, see :mod:`structlearn.estimators._tishby`),
-    so the labels are the :math:`T \to 0` limit and the curve is not trivial for T > 0.
-    """
-    from structlearn.data.tishby import load_tishby_task
-
-    task = load_tishby_task()
-    X, y = np.asarray(task.X), np.asarray(task.y)
-    n = X.shape[0]
-    if temperature is None or temperature == 0:
-        p1 = y.astype(np.float64)
-    else:
-        t = float(check_scalar(temperature, "temperature", low=0.0, low_inclusive=False))
-        p1 = 0.5 * (1.0 + np.tanh(tishby_score(X) / (2.0 * t)))  # logistic, overflow-free
-    return np.column_stack([1.0 - p1, p1]) / n
+    return joint(temperature)

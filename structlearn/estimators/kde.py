@@ -34,10 +34,16 @@ _BOUNDS = ("upper", "lower")
 
 
 def _squared_distances(h: np.ndarray) -> np.ndarray:
-    sq = (h**2).sum(axis=1)
-    d2 = sq[:, None] + sq[None, :] - 2.0 * (h @ h.T)
+    """Squared Euclidean distances between rows, computed on ``h / c`` (c the largest magnitude)
+    and scaled back; beyond float range they are +inf (a component that far contributes 0)."""
+    c = float(np.abs(h).max(initial=0.0))
+    u = h / c if c > 0 else h
+    sq = (u**2).sum(axis=1)
+    d2 = sq[:, None] + sq[None, :] - 2.0 * (u @ u.T)
     np.fill_diagonal(d2, 0.0)
-    return np.maximum(d2, 0.0)
+    d2 = np.maximum(d2, 0.0)
+    with np.errstate(over="ignore"):
+        return np.where(d2 > 0, d2 * c * c, 0.0) if c > 0 else d2
 
 
 def _mixture_entropy(d2: np.ndarray, dim: int, noise_variance: float, bound: str) -> float:

@@ -20,6 +20,12 @@ samples. ``workers`` runs the tree search beside the bitset build and shares out
 rest; the estimate is the same for any number of workers. Repeated samples make distances zero;
 as in scikit-learn's ``mutual_info_regression`` a tiny seeded jitter (``1e-10`` of each feature's
 scale) breaks ties.
+
+Units: KSG standardises every feature of x and y first (``standardize=True``, as scikit-learn's
+``mutual_info_regression`` does), so the estimate is the same for ``a * x + b`` with per-feature
+``a > 0``: a max-norm joint neighbourhood taken on raw data lets the feature with the largest
+units decide the neighbours. Kozachenko--Leonenko divides x by its largest magnitude and adds back
+``d log c`` (exact), so any magnitude from 1e-300 to 1e300 is safe.
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ from structlearn.estimators._bitsets import (
     search_radius,
     set_bits,
 )
-from structlearn.estimators._common import as_sample_pair, as_samples
+from structlearn.estimators._common import as_sample_pair, as_samples, scale_to_unit
+from structlearn.estimators._common import standardize as _standardize
 from structlearn.utils.validation import check_option, check_random_state, check_scalar
 
 __all__ = ["knn_entropy", "ksg_mutual_information"]
@@ -59,6 +66,12 @@ def _jitter(x: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndarra
         return x
     scale = np.maximum(1.0, np.abs(x).mean(axis=0))
     return x + jitter * scale * rng.standard_normal(x.shape)
+
+
+def _check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 def _check_common(k: int, n: int, algorithm: str, jitter: float) -> None:
@@ -137,7 +150,7 @@ def knn_entropy(
         exact, while the bitsets fit in 256 MiB; else a tree), cKDTree ("kdtree"), or exact
         distance matrices ("brute").
     jitter : float
-        Tie-breaking noise, relative to each feature's mean absolute value (0 disables).
+        Tie-breaking noise, relative to the largest magnitude in x (0 disables).
     random_state : int, Generator or None
         Seeds the jitter.
     workers : int
@@ -153,6 +166,7 @@ def knn_entropy(
     n, d = xa.shape
     _check_common(k, n, algorithm, jitter)
     check_option(metric, "metric", _METRICS)
+    xa, log_c = scale_to_unit(xa)  # H(x) = H(x / c) + d log c: no overflow, no absolute jitter
     xa = _jitter(xa, jitter, check_random_state(random_state))
     threads = _check_workers(workers)
     if metric == "chebyshev" and algorithm == "auto" and _use_bitsets(n, d, _BITSET_MIN_DIM_KL):
@@ -167,7 +181,7 @@ def knn_entropy(
         log_cd = d * np.log(2.0)
     else:
         log_cd = 0.5 * d * np.log(np.pi) - gammaln(0.5 * d + 1.0)
-    return float(digamma(n) - digamma(k) + log_cd + d * np.mean(np.log(rho)))
+    return float(digamma(n) - digamma(k) + log_cd + d * np.mean(np.log(rho)) + d * log_c)
 
 
 _BITSET_MAX_SAMPLES = 20000
@@ -282,6 +296,7 @@ def ksg_mutual_information(
     jitter: float = 1e-10,
     random_state: int | np.random.Generator | None = 0,
     workers: int = 1,
+    standardize: bool = True,
 ) -> float:
     r"""KSG (algorithm 1) mutual information (nats) between two continuous samples.
 
@@ -303,6 +318,10 @@ def ksg_mutual_information(
     workers : int
         Threads (-1: every core). With more than one, the tree search runs beside the bitset
         build and the row blocks and marginals are shared out; the estimate does not change.
+    standardize : bool
+        Centre each feature and divide it by its standard deviation first (default), so the
+        estimate does not depend on units; ``False`` uses the raw values (and the jitter is then
+        relative to each feature's mean magnitude, at least 1).
 
     Examples
     --------
@@ -316,6 +335,8 @@ def ksg_mutual_information(
     _check_common(k, n, algorithm, jitter)
     rng = check_random_state(random_state)
     threads = _check_workers(workers)
+    if _check_flag(standardize, "standardize"):
+        xa, ya = _standardize(xa), _standardize(ya)
     xa, ya = _jitter(xa, jitter, rng), _jitter(ya, jitter, rng)
     nx1, ny1, eps = _ksg_counts(xa, ya, k, algorithm, threads)  # n_x + 1, n_y + 1: self counted
     _warn_repeats(eps, "ksg_mutual_information")

@@ -20,11 +20,9 @@ filters and codes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
 
 from structlearn.analysis.filters import (
     FilterAnalysis,
@@ -32,8 +30,10 @@ from structlearn.analysis.filters import (
     best_window_fraction,
     plot_filter_grid,
 )
-from structlearn.config import Field, seeds_fragment, training_fragment
+from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
 from structlearn.data.mosaic import Mosaic, make_mosaic
+from structlearn.data.sources import data_fragment, parse_source
+from structlearn.models import filter_learners as fl
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -45,7 +45,6 @@ from structlearn.studies.claims import (
     interval_above,
     interval_below,
 )
-from structlearn.utils.spams import sparse_encode, train_dictionary
 
 METHODS = ("sparse_coding", "ica_infomax", "gaussian_infomax", "mcr2", "pca", "random")
 MCR2_LABELS = ("source", "tile")
@@ -55,15 +54,17 @@ _WIDTH = {"n_filters": Field(int, 256, low=1, high=4096, doc="units in the layer
 
 SCHEMA = {
     **seeds_fragment(3),
-    "data": {
-        "n_samples": Field(int, 20000, low=100, high=10**6, doc="number of mosaic images"),
-        "grid": Field(list, [3, 3], item=int, length=2, low=1, high=16, doc="tiles per side"),
-        "tile": Field(int, 8, low=2, high=64, doc="tile side in pixels"),
-        "remove_tile_mean": Field(bool, True, doc="subtract each tile's mean intensity"),
-        "contrast_normalize": Field(bool, False, doc="divide each tile by its contrast"),
-        "whiten": Field(bool, True, doc="ZCA-whiten the images"),
-        "zca_eps": Field(float, 1e-2, low=1e-8, high=10.0, doc="ZCA regulariser"),
-    },
+    "data": data_fragment(
+        ("mosaic",),
+        "mosaic",
+        n_samples=Field(int, 20000, low=100, high=10**6, doc="number of mosaic images"),
+        grid=Field(list, [3, 3], item=int, length=2, low=1, high=16, doc="tiles per side"),
+        tile=Field(int, 8, low=2, high=64, doc="tile side in pixels"),
+        remove_tile_mean=Field(bool, True, doc="subtract each tile's mean intensity"),
+        contrast_normalize=Field(bool, False, doc="divide each tile by its contrast"),
+        whiten=Field(bool, True, doc="ZCA-whiten the images"),
+        zca_eps=Field(float, 1e-2, low=1e-8, high=10.0, doc="ZCA regulariser"),
+    ),
     "methods": Field(
         list, list(METHODS), item=str, subset_of=METHODS, unique=True, low=1, doc="objectives"
     ),
@@ -104,109 +105,6 @@ SCHEMA = {
     },
 }
 
-Learner = Callable[[np.ndarray, Mosaic, dict[str, Any], int], tuple[np.ndarray, Callable]]
-
-
-def _linear_codes(W: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda Z: Z @ W.T
-
-
-def _sparse_coding(X, mosaic, cfg, seed):
-    c = cfg["sparse_coding"]
-    D = train_dictionary(
-        X,
-        c["n_filters"],
-        lambda1=c["lambda1"],
-        n_iter=c["n_iter"],
-        batch_size=c["batch_size"],
-        random_state=seed,
-    )
-    return D, lambda Z: sparse_encode(Z, D, lambda1=c["lambda1"])
-
-
-def _pca_components(X: np.ndarray, n: int) -> np.ndarray:
-    """Top ``n`` principal axes, shape (n, n_features), from the covariance's eigendecomposition.
-
-    ``eigh`` of the (n_features, n_features) covariance costs far less than an SVD of the
-    (n_samples, n_features) data when n_samples >> n_features. Signs are fixed so that each
-    axis's largest-magnitude entry is positive (the result is then deterministic).
-    """
-    Xc = X - X.mean(axis=0)
-    evals, evecs = np.linalg.eigh(Xc.T @ Xc / len(X))
-    W = evecs[:, np.argsort(evals)[::-1][: min(n, *X.shape)]].T
-    signs = np.sign(W[np.arange(len(W)), np.abs(W).argmax(axis=1)])
-    return W * signs[:, None]
-
-
-def _pca(X, mosaic, cfg, seed):
-    W = _pca_components(X, cfg["pca"]["n_filters"])
-    return W, _linear_codes(W)
-
-
-def _random(X, mosaic, cfg, seed):
-    W = np.random.default_rng(seed).standard_normal((cfg["random"]["n_filters"], X.shape[1]))
-    W /= np.linalg.norm(W, axis=1, keepdims=True)
-    return W, _linear_codes(W)
-
-
-class _InputOnly(torch.nn.Module):
-    """A model with no layer of its own: its one tap is the input (for objectives owning W)."""
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return [x]
-
-
-def _fit(
-    model: torch.nn.Module,
-    objective: Any,
-    data: tuple,
-    cfg: dict,
-    seed: int,
-    lr: float | None = None,
-) -> None:
-    from structlearn.train import TrainConfig, train
-
-    section = dict(cfg["training"], **({} if lr is None else {"lr": lr}))
-    config = TrainConfig.from_section(
-        section, seed=seed, store_activations=False, record_gradients=False, n_records=1
-    )
-    train(model, objective, data, config=config)
-
-
-def _trained_layer(X: np.ndarray, objective: Any, n_out: int, cfg, seed, y=None) -> np.ndarray:
-    """Weight (n_out, n_features) of one bias-free linear layer trained under ``objective``."""
-    from structlearn.models.mlp import MLP
-
-    model = MLP([X.shape[1], n_out], activation="linear", bias=False, random_state=seed)
-    Xt = torch.as_tensor(X, dtype=torch.float32)
-    _fit(model, objective, (Xt,) if y is None else (Xt, torch.as_tensor(y)), cfg, seed)
-    return model.layers[0].weight.detach().double().numpy()
-
-
-def _ica_infomax(X, mosaic, cfg, seed):
-    """Square Bell–Sejnowski InfoMax in the top PCA subspace (whitened there); W·P in pixels."""
-    from structlearn.objectives.infomax import InfoMaxICA
-
-    c = cfg["ica_infomax"]
-    P = _pca_components(X, c["n_filters"])
-    Xp = X @ P.T
-    scale = Xp.std(axis=0)
-    P = P / scale[:, None]  # unit-variance components, the usual input of InfoMax ICA
-    ica = InfoMaxICA(P.shape[0], nonlinearity=c["nonlinearity"], random_state=seed)
-    Xt = torch.as_tensor(Xp / scale, dtype=torch.float32)
-    _fit(_InputOnly(), ica, (Xt,), cfg, seed, lr=c["lr"])
-    W = ica.weight.detach().double().numpy() @ P
-    return W, _linear_codes(W)
-
-
-def _gaussian_infomax(X, mosaic, cfg, seed):
-    from structlearn.objectives.infomax import GaussianInfoMax
-
-    c = cfg["gaussian_infomax"]
-    objective = GaussianInfoMax(variance=1.0, ridge=c["ridge"])
-    W = _trained_layer(X, objective, c["n_filters"], cfg, seed)
-    return W, _linear_codes(W)
-
 
 def mcr2_labels(mosaic: Mosaic, kind: str) -> np.ndarray:
     """Class labels for MCR² on mosaics, shape (n_samples,), values ``0..k-1``.
@@ -226,28 +124,57 @@ def mcr2_labels(mosaic: Mosaic, kind: str) -> np.ndarray:
     return np.unique(y, return_inverse=True)[1].astype(np.int64)
 
 
-def _mcr2(X, mosaic, cfg, seed):
-    from structlearn.objectives.coding_rate import MaximalCodingRateReduction
+def _train_config(cfg: dict[str, Any], seed: int, **override: Any):
+    from structlearn.train import TrainConfig
 
-    c = cfg["mcr2"]
-    y = mcr2_labels(mosaic, c["labels"])
-    objective = MaximalCodingRateReduction(eps=c["eps"], n_classes=int(y.max()) + 1)
-    W = _trained_layer(X, objective, c["n_filters"], cfg, seed, y=y)
-    return W, _linear_codes(W)
+    return TrainConfig.from_section(
+        {**cfg["training"], **override},
+        seed=seed,
+        store_activations=False,
+        record_gradients=False,
+        n_records=1,
+    )
 
 
-_LEARNERS: dict[str, Learner] = {
-    "sparse_coding": _sparse_coding,
-    "ica_infomax": _ica_infomax,
-    "gaussian_infomax": _gaussian_infomax,
-    "mcr2": _mcr2,
-    "pca": _pca,
-    "random": _random,
-}
+def learn_filters(name: str, X: np.ndarray, mosaic: Mosaic, cfg: dict[str, Any], seed: int):
+    """The layer learned by objective ``name`` (see :mod:`structlearn.models.filter_learners`)."""
+    c = cfg[name]
+    n = c["n_filters"]
+    if name == "sparse_coding":
+        return fl.sparse_coding_filters(
+            X, n, lambda1=c["lambda1"], n_iter=c["n_iter"], batch_size=c["batch_size"],
+            random_state=seed,
+        )  # fmt: skip
+    if name == "ica_infomax":
+        config = _train_config(cfg, seed, lr=c["lr"])
+        return fl.ica_infomax_filters(X, n, nonlinearity=c["nonlinearity"], config=config)
+    if name == "gaussian_infomax":
+        return fl.gaussian_infomax_filters(X, n, ridge=c["ridge"], config=_train_config(cfg, seed))
+    if name == "mcr2":
+        y = mcr2_labels(mosaic, c["labels"])
+        return fl.mcr2_filters(X, y, n, eps=c["eps"], config=_train_config(cfg, seed))
+    if name == "pca":
+        return fl.pca_filters(X, n)
+    return fl.random_filters(n, X.shape[1], random_state=seed)
+
+
+def source_images(data: dict[str, Any]) -> tuple[list[Any] | None, dict[str, Any]]:
+    """The photographs a ``mosaic`` / ``mosaic:DIR`` source cuts tiles from, and what was read."""
+    from structlearn.data.natural import NaturalImage, scan_image_directory
+
+    spec = parse_source(data["source"], ("mosaic",))
+    if spec.path is None:
+        return (data["images"] or None), {"source": spec.text}
+    found, skipped = scan_image_directory(spec.path)
+    if not found:
+        raise ConfigError(f"data.source: {spec.text!r}: no readable image in {spec.path}")
+    images = [NaturalImage(name=i.name, source=str(spec.path), image=i.image) for i in found]
+    return images, {"source": spec.text, "n_files": len(found), "skipped": skipped}
 
 
 def _build_data(cfg: dict[str, Any], seed: int, *, n: int | None = None, whiten: bool = True):
     d = cfg["data"]
+    images, _ = source_images(d)
     mosaic = make_mosaic(
         n or d["n_samples"],
         grid=tuple(d["grid"]),
@@ -256,6 +183,7 @@ def _build_data(cfg: dict[str, Any], seed: int, *, n: int | None = None, whiten:
         contrast_normalize=d["contrast_normalize"],
         whiten=d["whiten"] and whiten,
         zca_eps=d["zca_eps"],
+        images=images,
         random_state=seed,
     )
     # Scale so the mean squared norm of a sample is 1: lambda1 then means the same at any size.
@@ -271,11 +199,6 @@ def across_tile_correlation(mosaic: Mosaic) -> float:
     r = np.corrcoef(X[:, keep].T)
     codes = mosaic.tile_map.ravel()[keep]
     return float(np.abs(r[codes[:, None] != codes[None, :]]).mean())
-
-
-def _random_bank(n_filters: int, n_pixels: int, seed: int) -> np.ndarray:
-    W = np.random.default_rng([seed, 7]).standard_normal((n_filters, n_pixels))
-    return W / np.linalg.norm(W, axis=1, keepdims=True)
 
 
 class MosaicFilters(Study):
@@ -295,9 +218,9 @@ class MosaicFilters(Study):
         code_idx = np.random.default_rng(seed + 1).choice(X.shape[0], size=n_codes, replace=False)
         results: dict[str, FilterAnalysis] = {}
         for name in config["methods"]:
-            W, encode = _LEARNERS[name](X, mosaic, config, seed)
-            results[name] = self._analyze(W, encode(X[code_idx]), mosaic, a)
-        control = _random_bank(64, X.shape[1], seed)
+            layer = learn_filters(name, X, mosaic, config, seed)
+            results[name] = self._analyze(layer.W, layer.encode(X[code_idx]), mosaic, a)
+        control = fl.random_filters(64, X.shape[1], random_state=seed + 7919).W
         window = (mosaic.tile, mosaic.tile)
         metrics = {
             "methods": {
@@ -432,7 +355,15 @@ class MosaicFilters(Study):
                 "(conv-likeness = sqrt(share of local pruned supports x repetition of shapes)).",
             ),
             "mosaic_examples": (
-                _examples(make_mosaic(8, grid=mosaic.grid, tile=mosaic.tile, random_state=1)),
+                _examples(
+                    make_mosaic(
+                        8,
+                        grid=mosaic.grid,
+                        tile=mosaic.tile,
+                        random_state=1,
+                        images=source_images(config["data"])[0],
+                    )
+                ),
                 "Example mosaics before preprocessing: each tile is cut from a random place of a "
                 "random photograph.",
             ),
@@ -440,8 +371,10 @@ class MosaicFilters(Study):
 
     def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
         mosaic, _ = _build_data(config, records[0].seed, n=8, whiten=False)
+        _, read = source_images(config["data"])
         return {
             "data": {
+                **read,
                 "n_samples": config["data"]["n_samples"],
                 "image_shape": list(mosaic.image_shape),
                 "n_tiles": mosaic.n_tiles,
