@@ -36,7 +36,6 @@ LEGACY = {
     "information_plane",
     "layerwise_vs_backprop",
     "objectives_compare",
-    "pixel_mi",
     "random_networks",
     "teacher_student",
 }
