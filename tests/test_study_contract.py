@@ -35,7 +35,6 @@ LEGACY = {
     "group_sparse_pooling",
     "information_plane",
     "layerwise_vs_backprop",
-    "objectives_compare",
     "random_networks",
     "teacher_student",
 }
