@@ -79,7 +79,7 @@ def gaussian_channel_mi_bounds(mu: Any, std: Any) -> dict[str, float]:
     n = mu.shape[0]
 
     def bound(d: np.ndarray) -> float:
-        return float(max(0.0, -np.mean(logsumexp(-d, axis=1) - math.log(n))))
+        return float(np.clip(-np.mean(logsumexp(-d, axis=1) - math.log(n)), 0.0, math.log(n)))
 
     return {
         "I_XZ_upper_nats": bound(_pairwise_kl(mu, var)),
