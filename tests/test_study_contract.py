@@ -34,7 +34,6 @@ LEGACY = {
     "depth_by_entropy",
     "group_sparse_pooling",
     "information_plane",
-    "layerwise_vs_backprop",
     "random_networks",
     "teacher_student",
 }
