@@ -9,6 +9,13 @@ import numpy as np
 from structlearn.studies._stats import mean_interval
 from structlearn.studies.base import SeedRecord
 
+
+def data_key(name: str) -> str:
+    from structlearn.studies.layerwise_vs_backprop import data_key as key
+
+    return key(name)
+
+
 LABELS = {
     "linear_svm": "linear SVM",
     "rbf_svm": "RBF SVM",
@@ -45,7 +52,7 @@ def _curves(records: list[SeedRecord], name: str, method: str) -> np.ndarray:
 
 
 def plot_depth(config: dict[str, Any], records: list[SeedRecord]) -> Any:
-    names = config["data"]["datasets"]
+    names = [data_key(n) for n in config["data"]["datasets"]]
     fig, axes = _panels(len(names))
     for ax, name in zip(axes, names):
         for i, method in enumerate(config["methods"]):
@@ -69,7 +76,7 @@ def plot_depth(config: dict[str, Any], records: list[SeedRecord]) -> Any:
 
 
 def plot_time(config: dict[str, Any], records: list[SeedRecord]) -> Any:
-    names = config["data"]["datasets"]
+    names = [data_key(n) for n in config["data"]["datasets"]]
     fig, axes = _panels(len(names))
     for ax, name in zip(axes, names):
         for i, method in enumerate(config["methods"]):
@@ -88,7 +95,7 @@ def plot_time(config: dict[str, Any], records: list[SeedRecord]) -> Any:
 def plot_tuned(config: dict[str, Any], records: list[SeedRecord]) -> Any:
     import matplotlib.pyplot as plt
 
-    names = config["data"]["datasets"]
+    names = [data_key(n) for n in config["data"]["datasets"]]
     fig, ax = plt.subplots(figsize=(6.8, 0.6 * len(names) + 1.4), constrained_layout=True)
     pairs = [("r2svm", "linear", "C0", "R²SVM − linear"), ("r2svm", "rbf", "C1", "R²SVM − RBF"),
              ("rbf", "linear", "0.6", "RBF − linear (premise)")]  # fmt: skip

@@ -20,6 +20,7 @@ the same tuned settings trained on shuffled labels (a difference must not show t
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -139,6 +140,11 @@ def _load(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     if data.y is None:
         raise ConfigError(f"data.datasets: {name!r} has no labels")
     return data.require_matrix("layerwise_vs_backprop"), data.y
+
+
+def data_key(name: str) -> str:
+    """Metric key of a data set: ``npz:./a.npz`` -> ``npz_a_npz`` (dots would split dotted keys)."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", name.split("/")[-1] if ":" in name else name).strip("_")
 
 
 def _acc(pred: np.ndarray, y: np.ndarray) -> float:
@@ -283,20 +289,24 @@ class LayerwiseVsBackprop(Study):
                 cpu[name][method] = time.process_time() - t0
             tuned = _tuned_svms(s, config, seed) if "r2svm" in config["methods"] else {}
             shuffled = _tuned_svms(s, config, seed, shuffle=True, chosen=tuned) if tuned else {}
-            metrics[name] = {
+            metrics[data_key(name)] = {
+                "source": name,
                 "n_train": int(s.y_train.size), "n_features": int(s.X_train.shape[1]), "n_classes": s.n_classes,
                 "accuracy": {m: curves[m] for m in config["methods"]},
                 "tuned": tuned,
                 "shuffled_labels": {k: v["accuracy"] for k, v in shuffled.items()},
             }  # fmt: skip
-        return SeedResult({"datasets": metrics}, {"cpu_s": cpu})
+        return SeedResult(
+            {"datasets": metrics}, {"cpu_s": {data_key(k): v for k, v in cpu.items()}}
+        )
 
     def claims(self, config: dict[str, Any]) -> list[Claim]:
         if not {"r2svm", "linear_svm", "rbf_svm"} <= set(config["methods"]):
             return []
         gap = config["claims"]["min_gap"]
         out = []
-        for name in config["data"]["datasets"]:
+        for source in config["data"]["datasets"]:
+            name = data_key(source)
             premise = Premise(
                 f"{name}: a linear SVM is weak where an RBF SVM is not: tuned RBF − tuned linear > {gap:g}",
                 Measure(_tuned_diff(name, "rbf", "linear"), "tuned RBF − tuned linear accuracy"),
@@ -317,8 +327,8 @@ class LayerwiseVsBackprop(Study):
 
     def table(self, config: dict[str, Any], records: list[SeedRecord]) -> list[dict[str, Any]]:
         rows = []
-        for name in config["data"]["datasets"]:
-            row = {"data set": name}
+        for source in config["data"]["datasets"]:
+            name, row = data_key(source), {"data set": source}
             if "r2svm" in config["methods"]:
                 for kind in ("linear", "rbf", "r2svm"):
                     row[f"tuned {kind}"] = seed_summary(
