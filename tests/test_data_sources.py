@@ -91,7 +91,9 @@ def test_load_source_refuses_kinds_outside_accepts_and_missing_paths(tmp_path):
         ConfigError, match=r"^data.source: 'npz:.*nothing.npz': no such file or folder$"
     ):
         load_source(f"npz:{tmp_path / 'nothing.npz'}")
-    with pytest.raises(ConfigError, match=r"^data.n_samples: expected int >= 1 or null, got 0"):
+    with pytest.raises(
+        ConfigError, match=r"^data.n_samples: expected int >= 1 <= 1000000 or null, got 0"
+    ):
         load_source("digits", n_samples=0)
 
 

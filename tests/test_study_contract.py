@@ -32,10 +32,8 @@ from structlearn.studies.claims import (
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 LEGACY = {
     "depth_by_entropy",
-    "group_sparse_pooling",
     "information_plane",
     "random_networks",
-    "teacher_student",
 }
 CONTRACT = [s for s in available_studies() if s not in LEGACY]
 

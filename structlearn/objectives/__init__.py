@@ -34,7 +34,12 @@ from structlearn.objectives.sparse_coding import (
     sparse_code,
     sparse_coding_energy,
 )
-from structlearn.objectives.supervised import CrossEntropy, cross_entropy
+from structlearn.objectives.supervised import (
+    CrossEntropy,
+    MeanSquaredError,
+    cross_entropy,
+    mean_squared_error,
+)
 
 __all__ = [
     "BetaSchedule",
@@ -44,6 +49,7 @@ __all__ = [
     "InfoMaxICA",
     "Loss",
     "MaximalCodingRateReduction",
+    "MeanSquaredError",
     "NonlinearIB",
     "Objective",
     "RateReduction",
@@ -60,6 +66,7 @@ __all__ = [
     "infomax_ica_objective",
     "kde_mutual_information",
     "kde_upper_bound_mutual_information",
+    "mean_squared_error",
     "rate_reduction",
     "sparse_code",
     "sparse_coding_energy",
