@@ -68,6 +68,7 @@ from structlearn.analysis.info_plane import (
 from structlearn.analysis.pixel_mi import (
     MosaicPixelMI,
     PixelMI,
+    analyze_pixel_mi,
     disc_offsets,
     edge_feature_maps,
     pixel_mi_by_offset,
@@ -78,6 +79,8 @@ from structlearn.analysis.pixel_mi import (
 from structlearn.analysis.probes import (
     LayerMaps,
     LayerProbes,
+    analyze_layer_maps,
+    analyze_probes,
     probe_layers,
     tsne_maps,
 )
@@ -125,6 +128,9 @@ __all__ = [
     "analyze_entropy_gain",
     "analyze_filters",
     "analyze_information_plane",
+    "analyze_layer_maps",
+    "analyze_pixel_mi",
+    "analyze_probes",
     "analyze_random_networks",
     "best_tile_fraction",
     "best_window_fraction",
