@@ -32,7 +32,6 @@ from structlearn.studies.claims import (
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 LEGACY = {
     "depth_by_entropy",
-    "information_plane",
     "random_networks",
 }
 CONTRACT = [s for s in available_studies() if s not in LEGACY]
