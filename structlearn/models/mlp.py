@@ -230,7 +230,14 @@ class MLP(nn.Module):
             raise ValueError(
                 f"x: expected shape (n_samples, {self.widths[0]}), got {tuple(x.shape)}"
             )
-        x = x.to(self.layers[0].weight.dtype)  # float64/float16/numpy input meet the weights
+        dtype = self.layers[0].weight.dtype
+        if x.dtype != dtype:  # float64/float16/numpy input meet the weights
+            x = x.to(dtype)
+        if not bool(torch.isfinite(x.detach()).all()):
+            raise ValueError(
+                f"x: values too large for the network's {str(x.dtype).replace('torch.', '')} "
+                "weights (they overflow when cast); rescale the inputs or use model.double()"
+            )
         hidden = _ACTIVATION_FUNCTIONS[self.activation]
         taps = []
         h = x

@@ -24,6 +24,10 @@ def cholesky_spd(A: torch.Tensor, name: str = "Z") -> torch.Tensor:
     A matrix that is not numerically positive definite even then (a singular covariance, values
     beyond float64) raises ``ValueError`` naming ``name``, never torch's ``LinAlgError``.
     """
+    if not bool(torch.isfinite(A).all()):
+        raise ValueError(
+            f"{name}: values so large that its (co)variance overflows float64; rescale it"
+        )
     L, info = torch.linalg.cholesky_ex(A)
     if bool((info > 0).any()):  # only for absurdly scaled input: shift by a tiny ridge
         ridge = 1e-12 * A.diagonal(dim1=-2, dim2=-1).amax(-1)

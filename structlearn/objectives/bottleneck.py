@@ -111,12 +111,17 @@ def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor
         raise ValueError(f"noise_variance: expected a finite scalar > 0, got {noise_variance}")
     n = h.shape[0]
     dtype = h.dtype
-    if dtype != torch.float64 and bool(h.detach().abs().max() > 1e15):  # squares overflow
-        h, var = h.double(), var.double()
+    top = h.detach().abs().max()
+    huge = bool(top > 1e15)  # squared distances would overflow float32 (and at 1e154, float64)
+    if huge:  # distances of h / top, then the exponent's scale top² / (2 var) (may be inf)
+        h, var = h.double() / top.double(), var.double() / top.double() ** 2
     sq = (h * h).sum(1)
     dist2 = (sq[:, None] + sq[None, :] - 2 * h @ h.T).clamp_min(0)
     dist2 = dist2 * (1 - torch.eye(n, dtype=h.dtype, device=h.device))  # exact zero diagonal
-    return -(torch.logsumexp(-dist2 / (2 * var), dim=1) - math.log(n)).mean().to(dtype)
+    exponent = -dist2 / (2 * var)
+    if huge:  # 0 * inf is NaN: coinciding points have exponent 0 whatever the scale
+        exponent = torch.where(dist2 > 0, exponent, torch.zeros_like(exponent))
+    return -(torch.logsumexp(exponent, dim=1) - math.log(n)).mean().to(dtype)
 
 
 def label_entropy(labels: torch.Tensor, n_classes: int) -> float:
