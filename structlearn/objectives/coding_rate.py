@@ -132,11 +132,11 @@ def _check_features(Z: torch.Tensor, name: str = "Z") -> torch.Tensor:
     column sums (a NaN or Inf entry makes its column sum non-finite): one reduction instead of an
     elementwise pass, 25× cheaper at (1000, 512)."""
     if not (isinstance(Z, torch.Tensor) and Z.is_floating_point()):
-        return check_tensor(Z, name, ndim=2, min_samples=1)
-    if Z.dim() != 2 or Z.shape[0] < 1:
+        Z = check_tensor(Z, name, ndim=2, min_samples=1)
+    if Z.dim() != 2 or Z.shape[0] < 1 or Z.shape[1] < 1:
         raise ValueError(
             f"{name}: expected a 2-D tensor of shape (n_samples, n_features) with at least one "
-            f"sample, got shape {tuple(Z.shape)}"
+            f"sample and one feature, got shape {tuple(Z.shape)}"
         )
     if not bool(torch.isfinite(Z.detach().sum(0)).all()):
         raise ValueError(
