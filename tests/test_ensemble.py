@@ -505,3 +505,32 @@ def test_paper_architecture_matches_after_200_epochs():
             config=TrainConfig(**{**config.to_dict(), "seed": s}),
         )
         compare(single, result.networks[i], model, i, net, 1e-5, 1e-4, 1e-4)
+
+
+def test_full_batch_and_per_network_evaluation_sets():
+    X, y = task()
+    seeds = [1, 2]
+    parts = [slice(0, 60), slice(30, 90)]
+    config = TrainConfig(
+        optimizer="sgd", lr=0.1, momentum=0.5, epochs=25, n_records=4, activation_dtype="float32"
+    )  # batch_size None: full batch
+    model = StackedMLP.from_mlps([MLP([6, 4, 2], "tanh", random_state=s) for s in seeds])
+    train_d = (np.stack([X[p] for p in parts]), np.stack([y[p] for p in parts]))
+    eval_d = (np.stack([X[p][:20] for p in parts]), np.stack([y[p][:20] for p in parts]))
+    result = train_ensemble(
+        model, CrossEntropy(), train_d, eval_data=eval_d, seeds=seeds, config=config
+    )
+    for i, s in enumerate(seeds):
+        net = MLP([6, 4, 2], "tanh", random_state=s)
+        single = train(
+            net,
+            CrossEntropy(),
+            (X[parts[i]], y[parts[i]]),
+            eval_data=(X[parts[i]][:20], y[parts[i]][:20]),
+            config=TrainConfig(**{**config.to_dict(), "seed": s}),
+        )
+        compare(single, result.networks[i], model, i, net, 1e-5, 1e-5, 1e-4)
+        assert result.networks[i].recordings.labels.tolist() == y[parts[i]][:20].tolist()
+        assert result.networks[i].final_metrics["eval_accuracy"] == pytest.approx(
+            single.final_metrics["eval_accuracy"]
+        )
