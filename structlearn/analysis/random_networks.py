@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from structlearn.analysis.base import AnalysisResult, new_axes
-from structlearn.analysis.entropy_gain import MEASURES, _nan_to_none, layer_entropy
+from structlearn.analysis.entropy_gain import MEASURES, DeadLayerError, _nan_to_none, layer_entropy
 from structlearn.utils.validation import (
     check_array,
     check_labels,
@@ -454,7 +454,10 @@ def analyze_random_networks(
     for arch in archs:
         params = {k: v for k, v in arch.items() if k != "seed"}
         z = random_features(Xs, **params, random_state=arch["seed"])
-        h, d = layer_entropy(z, entropy)
+        try:
+            h, d = layer_entropy(z, entropy)
+        except DeadLayerError:  # every unit dead: left out below, with a warning
+            h, d = float("nan"), 0
         rows.append(
             (h / max(d, 1) if per_unit else h, d, *_linear_accuracy(z, ya, tr, te, classifier, C))
         )
