@@ -394,6 +394,25 @@ def _gradient_groups(model: nn.Module, n_taps: int) -> tuple[list[str], list[lis
     return [n for n, _ in named], [[p] for _, p in named]
 
 
+def build_optimizer(params: Sequence[nn.Parameter], config: TrainConfig) -> tuple[Any, Any]:
+    """``(optimizer, scheduler or None)`` of ``config`` over ``params`` (shared by the ensemble)."""
+    c = config
+    if c.optimizer == "sgd":
+        optimizer = torch.optim.SGD(
+            params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
+        )
+    else:
+        optimizer = torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+    scheduler = None
+    if c.lr_schedule == "step":
+        scheduler = torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=c.lr_step_size, gamma=c.lr_gamma
+        )
+    elif c.lr_schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=c.epochs)
+    return optimizer, scheduler
+
+
 def _signature(*modules: nn.Module) -> dict[str, list[int]]:
     return {
         f"{i}.{name}": list(t.shape)
@@ -618,23 +637,8 @@ class _Trainer:
         self.local_batch = None if b is None else b // self.world
 
     def _build_optimisation(self) -> None:
-        c = self.config
         params = list({id(p): p for p in self._parameters()}.values())
-        if c.optimizer == "sgd":
-            self.optimizer = torch.optim.SGD(
-                params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
-            )
-        else:
-            self.optimizer = torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
-        self.scheduler = None
-        if c.lr_schedule == "step":
-            self.scheduler = torch.optim.lr_scheduler.StepLR(
-                self.optimizer, step_size=c.lr_step_size, gamma=c.lr_gamma
-            )
-        elif c.lr_schedule == "cosine":
-            self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-                self.optimizer, T_max=c.epochs
-            )
+        self.optimizer, self.scheduler = build_optimizer(params, self.config)
 
     def _parameters(self) -> list[nn.Parameter]:
         return [p for m in (self.model, self.objective) for p in m.parameters() if p.requires_grad]

@@ -44,7 +44,14 @@ from structlearn.estimators.gaussian import (
     gaussian_entropy,
     gaussian_mutual_information,
 )
-from structlearn.estimators.ib_curve import IBCurve, ib_curve, ib_self_consistency, tishby_joint
+from structlearn.estimators.ib_curve import (
+    IBCheck,
+    IBCurve,
+    ib_check,
+    ib_curve,
+    ib_self_consistency,
+    tishby_joint,
+)
 from structlearn.estimators.kde import kde_entropy, kde_mi_bounds, kde_mutual_information
 from structlearn.estimators.knn import knn_entropy, ksg_mutual_information
 from structlearn.utils.validation import (
@@ -58,6 +65,7 @@ from structlearn.utils.validation import (
 __all__ = [
     "METHODS",
     "Estimate",
+    "IBCheck",
     "IBCurve",
     "RankDeficientError",
     "RankDeficientWarning",
@@ -71,6 +79,7 @@ __all__ = [
     "entropy_of_distribution",
     "gaussian_entropy",
     "gaussian_mutual_information",
+    "ib_check",
     "ib_curve",
     "ib_self_consistency",
     "information_plane_binning",
