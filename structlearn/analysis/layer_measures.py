@@ -49,7 +49,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from structlearn.analysis.base import AnalysisResult, new_axes
-from structlearn.estimators import binning_entropy, gaussian_entropy, kde_entropy
+from structlearn.estimators import (
+    RankDeficientError,
+    binning_entropy,
+    gaussian_entropy,
+    kde_entropy,
+)
 from structlearn.scalars import Scalar, Summarised
 from structlearn.utils.validation import check_array, check_random_state, check_scalar
 
@@ -176,6 +181,14 @@ def _marginal(z: np.ndarray, n_bins: int) -> float:
     return total
 
 
+def _gaussian(z: np.ndarray) -> float | None:
+    """Standardised log-det, or None where the estimator finds the correlations rank-deficient."""
+    try:
+        return gaussian_entropy(z, rank_deficient="raise")
+    except RankDeficientError:
+        return None
+
+
 def _coding_rate(zs: np.ndarray, eps: float) -> float:
     """:math:`\\tfrac12\\log\\det(I + \\tfrac{d}{n\\varepsilon^2}Z^\\top Z)` on the smaller Gram."""
     n, d = zs.shape
@@ -278,7 +291,7 @@ def analyze_layer_measures(
         channel_ceiling=math.log(n),
         coding_rate=_coding_rate(zs, e),
         marginal_entropy=_marginal(z, int(n_bins)),
-        gaussian_entropy=gaussian_entropy(z) if rank >= d else None,
+        gaussian_entropy=_gaussian(z) if rank >= d else None,
         noise_std=sigma,
         eps=e,
         n_bins=int(n_bins),
