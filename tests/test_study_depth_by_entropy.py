@@ -100,7 +100,7 @@ def test_npz_source_written_by_the_test(tmp_path):
     ("override", "key"),
     [
         ("stack.n_atom=8", "stack.n_atom: unknown key"),
-        ("stack.group_size=5", "stack.group_size"),
+        ("stack.group_size=5", "stack: group_size: expected a divisor"),
         ("data.source=tishby12", "data.source"),
         ("data.images=[nonsense]", "unknown image"),
         ("stack.method=ica", "stack"),

@@ -244,6 +244,17 @@ class RandomNetworks(AnalysisResult, Summarised):
             out.append(np.nan if m is None else (-np.inf if v is None else float(v)))
         return np.array(out)
 
+    def per_network(self) -> dict[str, list]:
+        """Per network, JSON-ready: width, accuracies and every measure (None for a dead
+        network, and for a Gaussian log-det of -inf)."""
+        out: dict[str, list] = {"width": [a["width"] for a in self.architectures]}
+        for key in ("test_accuracy", "shuffled_accuracy"):
+            acc = getattr(self, key)
+            out[key] = [float(a) if ok else None for a, ok in zip(acc, self.alive, strict=True)]
+        for m in LAYER_MEASURES:
+            out[m] = [float(v) if np.isfinite(v) else None for v in self.values(m)]
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: architectures, accuracies, each network's measures, the correlations."""
         return {
@@ -279,6 +290,9 @@ class RandomNetworks(AnalysisResult, Summarised):
                 label=name,
             )
         ax.axhline(self.chance_accuracy, color="k", ls=":", lw=1, label="chance")
+        if measure.startswith("channel_information"):
+            ceiling = next(m for m in self.measures if m is not None).channel_ceiling
+            ax.axvline(ceiling, color="grey", ls="--", lw=1, label=f"ceiling log n = {ceiling:.2f}")
         ax.set_xlabel(f"{measure.replace('_', ' ')} [nats]")
         ax.set_ylabel(f"held-out accuracy ({self.classifier})")
         rho, lo, hi = self.spearman[measure]

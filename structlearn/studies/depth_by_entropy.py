@@ -101,15 +101,6 @@ SCHEMA = {
 }
 
 
-def _check(config: dict[str, Any]) -> None:
-    s = config["stack"]
-    if s["group_size"] is not None and s["n_atoms"] % s["group_size"]:
-        raise ConfigError(
-            f"stack.group_size: expected a divisor of stack.n_atoms={s['n_atoms']}, "
-            f"got {s['group_size']}"
-        )
-
-
 def _data(config: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """Whitened stack-training inputs, held-out inputs and their labels, and the task's name.
 
@@ -176,9 +167,6 @@ class DepthByEntropy(Study):
     summary = "Does the depth where layers stop adding information match accuracy saturation?"
     schema = SCHEMA
 
-    def prepare(self, config: dict[str, Any]) -> None:
-        _check(config)
-
     # ---- measure one seed ------------------------------------------------------------------
 
     def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
@@ -198,7 +186,7 @@ class DepthByEntropy(Study):
         )
         try:
             stack.fit(X_train)
-        except ValueError as exc:  # e.g. more ICA components than input features
+        except ValueError as exc:  # group_size not dividing n_atoms, too many ICA components
             raise ConfigError(f"stack: {exc}") from None
         stacks = {"trained": stack}
         if s["method"] == "sparse_coding":

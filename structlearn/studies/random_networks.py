@@ -145,7 +145,7 @@ class RandomNetworksStudy(Study):
                 random_state=np.random.default_rng([seed, 0 if arm == "mixed" else 1]),
             )
         metrics = {
-            arm: {**res.summary(), "networks": _networks(res)} for arm, res in results.items()
+            arm: {**res.summary(), "networks": res.per_network()} for arm, res in results.items()
         }
         metrics["data"] = {"name": name, "n_samples": len(y)}
         return SeedResult(metrics, results)
@@ -250,21 +250,6 @@ class RandomNetworksStudy(Study):
                 f"Mixed arm, seed {records[0].seed}, coloured by width: {chan}.",
             ),
         }
-
-
-def _networks(res: RandomNetworks) -> dict[str, list]:
-    """Per network: width, accuracies and every measure (None: dead network, or -inf)."""
-    alive = res.alive
-    out: dict[str, list] = {
-        "width": [a["width"] for a in res.architectures],
-        "test_accuracy": [float(a) if ok else None for a, ok in zip(res.test_accuracy, alive)],
-        "shuffled_accuracy": [
-            float(a) if ok else None for a, ok in zip(res.shuffled_accuracy, alive)
-        ],
-    }
-    for m in LAYER_MEASURES:
-        out[m] = [float(v) if np.isfinite(v) else None for v in res.values(m)]
-    return out
 
 
 def _rho(arm: str, measure: str, label: str | None = None) -> Measure:
