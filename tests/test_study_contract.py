@@ -30,10 +30,7 @@ from structlearn.studies.claims import (
 )
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
-LEGACY = {
-    "depth_by_entropy",
-    "random_networks",
-}
+LEGACY: set[str] = set()
 CONTRACT = [s for s in available_studies() if s not in LEGACY]
 
 
