@@ -1,4 +1,4 @@
-"""Command line: ``structlearn run | list | report | sweep``.
+"""Command line: ``structlearn run | list | report | sweep | analyze``.
 
 Exit status 0 on success, 2 on a user error (bad config, bad data, bad arguments) with one line on
 stderr naming what was wrong, 130 on Ctrl-C (checkpoints are kept for ``--resume``). ``sweep`` exits
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from structlearn.analyze import add_parser as add_analyze_parser
 from structlearn.config import ConfigError, load_yaml
 
 
@@ -37,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--preset", help="apply a named preset of the config (e.g. full)")
     run.add_argument("--quiet", action="store_true", help="no progress bars or table")
     run.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="let --out replace an existing folder that is not a structlearn results folder "
+        "(everything in it is deleted); without it such a folder is refused",
+    )
 
     ls = sub.add_parser("list", help="list the studies in experiments/")
     ls.add_argument("--dir", default="experiments", help="folder of study configs")
@@ -83,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sw.add_argument("--resume", action="store_true", help="interrupted runs resume checkpoints")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    add_analyze_parser(sub)
     return p
 
 
@@ -97,6 +105,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         quiet=args.quiet,
         resume=args.resume,
+        force=args.force,
     )
     if not args.quiet:
         print(format_table(output.summary))
@@ -120,7 +129,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
         presets = ", ".join(raw.get("presets", {}) or {}) or "-"
         print(f"{f.stem:24s} {raw.get('description', '')}  [presets: {presets}]")
         if args.verbose:
-            schema = {**COMMON_SCHEMA, **get_study(raw["study"]).schema}
+            name = raw.get("study")
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"{f}: study: missing; name the study this config runs")
+            try:
+                study = get_study(name)
+            except KeyError as exc:
+                raise ConfigError(f"{f}: {exc.args[0]}") from None
+            schema = {**COMMON_SCHEMA, **study.schema}
             for key, expected, default in describe_schema(schema):
                 print(f"    {key} = {default!r}    ({expected})")
     return 0
@@ -135,9 +151,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if (root / "metrics.json").is_file():
         print(render_report(root))
         return 0
+    bad = []
     for d in find_results(root):
-        render_report(d)
+        try:
+            render_report(d)
+        except (ValueError, OSError) as exc:  # listed in the index as unreadable
+            bad.append(f"{d}: {exc}")
     print(render_index(root))
+    if bad:
+        raise ValueError(
+            f"{len(bad)} results folder(s) could not be rendered (listed in index.html as "
+            f"unreadable): {'; '.join(bad)}"
+        )
     return 0
 
 
@@ -177,13 +202,34 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from structlearn.analyze import cmd_analyze
+
+    return cmd_analyze(args)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error as one line: the file an OSError is about, what ran out of memory."""
+    if isinstance(exc, MemoryError):
+        return (
+            f"out of memory ({exc or 'allocation failed'}); lower the config's sizes "
+            "(samples, units, filters) with --set or use --preset smoke"
+        )
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror} (errno {exc.errno})"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     args = _parser().parse_args(argv)
     commands = {"run": _cmd_run, "list": _cmd_list, "report": _cmd_report, "sweep": _cmd_sweep}
+    commands["analyze"] = _cmd_analyze
     try:
         return commands[args.command](args)
-    except (ConfigError, ValueError, FileNotFoundError) as exc:
-        print(f"structlearn {args.command}: error: {exc}", file=sys.stderr)
+    except (ConfigError, ValueError, OSError, MemoryError) as exc:
+        print(f"structlearn {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("structlearn: interrupted; rerun with --resume to continue", file=sys.stderr)

@@ -41,7 +41,8 @@ class Field:
     ----------
     type : expected type: int, float, bool, str, list, dict, or a tuple of them; float accepts ints.
     default : value used when the key is absent.
-    low, high : inclusive bounds for numbers (or for list lengths when ``type`` is list).
+    low, high : inclusive bounds for numbers (or for list lengths when ``type`` is list). An
+        ``int`` field without ``high`` is a count and gets :data:`MAX_COUNT` (stated in errors).
     choices : allowed values.
     item : type of list items (checked when given).
     length : required list length.
@@ -95,14 +96,29 @@ class Field:
             out = "one of " + ", ".join(repr(c) for c in self.choices)
         if self.low is not None:
             out += f" >= {self.low}"
-        if self.high is not None:
-            out += f" <= {self.high}"
+        high = _high(self)
+        if high is not None:
+            out += f" <= {high}"
         if self.nullable:
             out += " or null"
         return out
 
 
 Schema = Mapping[str, "Field | Schema"]
+
+#: Upper bound of an int field that states none: counts (samples, units, epochs, resamples) of
+#: ``10**9`` are typos that would run for days or allocate terabytes.
+MAX_COUNT = 10**6
+
+
+def _high(field: Field) -> float | None:
+    """The field's upper bound: its own, else :data:`MAX_COUNT` for a count (an int field)."""
+    if field.high is not None:
+        return field.high
+    types = field.type if isinstance(field.type, tuple) else (field.type,)
+    items = field.item if isinstance(field.item, tuple) else (field.item,)
+    counts = types == (int,) or (list in types and items == (int,))
+    return MAX_COUNT if counts else None
 
 
 def _type_ok(value: Any, types: type | tuple[type, ...]) -> bool:
@@ -147,7 +163,8 @@ def _check_leaf(key: str, field: Field, value: Any) -> Any:
     else:
         numbers = []
     for v in numbers:
-        if (field.low is not None and v < field.low) or (field.high is not None and v > field.high):
+        high = _high(field)
+        if (field.low is not None and v < field.low) or (high is not None and v > high):
             raise fail()
     if field.type is float and isinstance(value, int):
         value = float(value)
@@ -309,10 +326,52 @@ def resolve_config(
     """
     merged = copy.deepcopy(dict(config or {}))
     for key, value in (preset or {}).items():
+        _check_not_section(schema, key, value, "preset")
         set_dotted(merged, key, value)
     for text in overrides:
-        set_dotted(merged, *parse_override(text))
+        key, value = parse_override(text)
+        _check_not_section(schema, key, value, "--set")
+        set_dotted(merged, key, value)
     return validate(schema, merged)
+
+
+def _check_not_section(schema: Schema, key: str, value: Any, how: str) -> None:
+    """Refuse replacing a whole section with a value (``--set data=null`` would silently drop
+    the section, preset included, and run on defaults)."""
+    node: Any = schema
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return  # unknown keys are reported by validate(), with the list of known ones
+        node = node[part]
+    if isinstance(node, Mapping) and not isinstance(value, Mapping):
+        first = next(iter(_leaves(node)), "")
+        raise ConfigError(
+            f"{key}: is a section, not a value; {how} cannot set it to "
+            f"{'null' if value is None else repr(value)}. "
+            f"Set its keys instead, e.g. {key}.{first}=..."
+        )
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML
+    keeps the last one silently, so ``seed: 0`` ... ``seed: 7`` would run seed 7)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} given twice (lines {seen[key]} and {line})",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -321,7 +380,12 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start}); save the config as UTF-8"
+        ) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import platform
 import random
 import shutil
@@ -26,13 +27,20 @@ import numpy as np
 
 from structlearn.config import ConfigError, Field, load_yaml, resolve_config
 from structlearn.studies import RunContext, StudyOutput, get_study
-from structlearn.utils.io import atomic_directory, atomic_write_json, atomic_write_text
+from structlearn.utils.io import (
+    atomic_directory,
+    atomic_write_json,
+    atomic_write_text,
+    exclusive_lock,
+    read_json,
+    remove_stale_litter,
+)
 from structlearn.utils.progress import set_quiet
 
 COMMON_SCHEMA = {
     "study": Field(str, "", doc="which study runs this config (see `structlearn list`)"),
     "description": Field(str, "", doc="one line shown by `structlearn list`"),
-    "seed": Field(int, 0, low=0, doc="fixes every random choice of the run"),
+    "seed": Field(int, 0, low=0, high=2**63 - 1, doc="fixes every random choice of the run"),
 }
 
 _VERSIONED = (
@@ -56,6 +64,64 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def thread_counts() -> dict[str, Any]:
+    """The thread counts results may depend on (BLAS reductions sum in a thread-dependent order,
+    so PCA, ICA and sparse coding agree across thread counts only to about 1e-9 relative)."""
+    import torch
+
+    env = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    return {
+        "torch": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        **{k: os.environ.get(k) for k in env},
+    }
+
+
+def is_results_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder a structlearn run wrote: it holds a ``run.json`` naming a
+    study (what ``run`` may replace without ``--force``)."""
+    try:
+        info = read_json(path / "run.json")
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and isinstance(info.get("study"), str)
+
+
+def check_out(out_dir: Path, *, force: bool = False) -> None:
+    """Refuse, before any work, an ``--out`` whose replacement would lose a user's files.
+
+    ``out_dir`` may be absent, an empty folder, or a structlearn results folder (recognised by its
+    ``run.json``); any other folder is replaced only with ``force``. A file, the current folder or
+    one of its parents, and a path below a file are always refused. Raises ``ValueError`` naming
+    ``--out``.
+    """
+    here = Path.cwd().resolve()
+    target = out_dir.resolve()
+    if target == here or target in here.parents:
+        raise ValueError(
+            f"--out: {out_dir} is the current folder or holds it; replacing it would delete "
+            "your files. Name a new folder, e.g. --out results/run1"
+        )
+    for parent in target.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(f"--out: {out_dir}: {parent} is a file, not a folder")
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise ValueError(
+            f"--out: {out_dir} exists and is not a folder; it is never replaced. Choose another "
+            "--out"
+        )
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not is_results_folder(out_dir):
+        if not force:
+            raise ValueError(
+                f"--out: {out_dir} holds files but is not a structlearn results folder (no "
+                "run.json); choose another --out, or pass --force to replace it and everything "
+                "in it"
+            )
+    parent = next(p for p in target.parents if p.exists())
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out: cannot write in {parent} (permission denied or read-only)")
 
 
 def seed_everything(seed: int) -> None:
@@ -98,6 +164,11 @@ def load_config(
             raise ConfigError(f"presets.{preset}: expected a mapping of dotted keys to values")
     schema = {**COMMON_SCHEMA, **study.schema}
     config = resolve_config(schema, raw, overrides=overrides, preset=chosen)
+    if config["study"] != name:
+        raise ConfigError(
+            f"study: set to {name!r} by {path}; --set and --preset cannot change it. Run a config "
+            f"of study {config['study']!r} instead (see `structlearn list`)"
+        )
     if seed is not None:
         config["seed"] = resolve_config(COMMON_SCHEMA, {"seed": seed, "study": name})["seed"]
     config["preset"] = preset or "default"
@@ -155,14 +226,29 @@ def run_experiment(
     seed: int | None = None,
     quiet: bool = False,
     resume: bool = False,
+    force: bool = False,
 ) -> tuple[Path, StudyOutput]:
-    """Run the study a config names and write its results folder; returns (folder, output)."""
+    """Run the study a config names and write its results folder; returns (folder, output).
+
+    ``out`` may be new, an empty folder or an earlier results folder (replaced when the run
+    completes); any other existing folder is replaced only with ``force``, and a file never (see
+    :func:`check_out`). A second run to the same ``out`` while one is going is refused.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     config = load_config(config_path, overrides=overrides, preset=preset, seed=seed)
     study = get_study(config["study"])
     out_dir = Path(out) if out is not None else Path("results") / Path(config_path).stem
+    check_out(out_dir, force=force)
+    with exclusive_lock(out_dir, "--out"):
+        remove_stale_litter(out_dir)
+        return out_dir, _run_locked(study, config, out_dir, resume=resume, quiet=quiet)
+
+
+def _run_locked(
+    study: Any, config: dict[str, Any], out_dir: Path, *, resume: bool, quiet: bool
+) -> StudyOutput:
     work_dir = out_dir.parent / f".{out_dir.name}.work"
     if work_dir.exists() and not resume:
         shutil.rmtree(work_dir)
@@ -184,7 +270,8 @@ def run_experiment(
             "timings_s": output.timings,
             "versions": package_versions(),
             "machine": {"platform": platform.platform(), "processor": platform.machine()},
+            "threads": thread_counts(),
         }
         _write_outputs(tmp, config, output, run_info)
     shutil.rmtree(work_dir, ignore_errors=True)
-    return out_dir, output
+    return output

@@ -156,16 +156,54 @@ def _figures(results_dir: Path, captions: dict[str, str]) -> str:
     return "\n".join(parts) or "<p>(no figures)</p>"
 
 
+def _read_mapping(path: Path, *, required: bool = True) -> dict[str, Any]:
+    """``path`` read as a JSON object; a missing (when required), unreadable or malformed file
+    raises ``ValueError`` naming it."""
+    if not path.is_file():
+        if required:
+            raise ValueError(f"{path}: missing; is {path.parent} a results folder?")
+        return {}
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, got a {type(data).__name__}")
+    return data
+
+
+def _read_saved(results_dir: Path) -> tuple[dict, dict, dict]:
+    """``config.json``, ``metrics.json`` and ``run.json`` (optional), checked for the fields the
+    report reads, so a malformed file is named instead of failing deep in the rendering."""
+    config = _read_mapping(results_dir / "config.json")
+    metrics = _read_mapping(results_dir / "metrics.json")
+    run = _read_mapping(results_dir / "run.json", required=False)
+    where = results_dir / "metrics.json"
+    summary = metrics.get("summary", [])
+    if not isinstance(summary, list) or not all(isinstance(r, dict) for r in summary):
+        raise ValueError(
+            f"{where}: summary: expected a list of rows (objects), got {summary!r:.60}"
+        )
+    for key in ("verdicts",):
+        if not isinstance(metrics.get(key, []), list):
+            raise ValueError(f"{where}: {key}: expected a list, got {metrics[key]!r:.60}")
+    if not isinstance(metrics.get("captions", {}), dict):
+        raise ValueError(f"{where}: captions: expected an object of figure name -> caption")
+    wall = run.get("wall_time_s")
+    if wall is not None and (isinstance(wall, bool) or not isinstance(wall, int | float)):
+        raise ValueError(
+            f"{results_dir / 'run.json'}: wall_time_s: expected a number, got {wall!r}"
+        )
+    if not isinstance(run.get("versions", {}), dict):
+        raise ValueError(f"{results_dir / 'run.json'}: versions: expected an object")
+    return config, metrics, run
+
+
 def render_report(results_dir: str | Path) -> Path:
-    """Write ``results_dir/report.html`` from the files saved there; returns its path."""
+    """Write ``results_dir/report.html`` from the files saved there; returns its path.
+
+    A missing or malformed ``config.json``/``metrics.json``/``run.json`` raises ``ValueError``
+    naming the file (and the field)."""
     results_dir = Path(results_dir)
-    for name in ("config.json", "metrics.json"):
-        if not (results_dir / name).is_file():
-            raise ValueError(f"results_dir: {results_dir} has no {name}; is it a results folder?")
-    config = read_json(results_dir / "config.json")
-    metrics = read_json(results_dir / "metrics.json")
-    run = read_json(results_dir / "run.json") if (results_dir / "run.json").is_file() else {}
-    title = html.escape(config.get("study", results_dir.name))
+    config, metrics, run = _read_saved(results_dir)
+    title = html.escape(str(config.get("study", results_dir.name)))
     wall = run.get("wall_time_s")
     sub = [f"seed {config.get('seed')}", f"preset {config.get('preset', 'default')}"]
     if wall is not None:
@@ -179,7 +217,7 @@ def render_report(results_dir: str | Path) -> Path:
 <html lang="en"><head><meta charset="utf-8"><title>structlearn: {title}</title>
 <style>{_CSS}</style></head><body>
 <h1>{title}</h1>
-<p class="sub">{html.escape(config.get("description", ""))}<br>{" · ".join(sub)}</p>
+<p class="sub">{html.escape(str(config.get("description", "")))}<br>{" · ".join(sub)}</p>
 <h2>Summary</h2>{_table(metrics.get("summary", []))}
 <h2>Claims and what was measured</h2>{_verdicts(metrics.get("verdicts", []))}
 <h2>Figures</h2>{_figures(results_dir, metrics.get("captions", {}))}
@@ -233,21 +271,37 @@ def _sweep_section(root: Path) -> str:
     )
 
 
+def _safe_sweep_section(root: Path) -> str:
+    try:
+        return _sweep_section(root)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return (
+            f"<p>sweep.json could not be read ({html.escape(type(exc).__name__)}: "
+            f"{html.escape(str(exc))}); the runs follow.</p>"
+        )
+
+
 def render_index(root: str | Path) -> Path:
     """Write ``root/index.html`` linking every results folder below it with its verdicts, after
     the table of aggregates when ``root`` holds a sweep."""
     root = Path(root)
     rows = []
     for d in find_results(root):
-        metrics = read_json(d / "metrics.json")
-        config = read_json(d / "config.json")
-        verdicts = metrics.get("verdicts", [])
+        rel = d.relative_to(root).as_posix()
+        try:
+            config, metrics, _ = _read_saved(d)
+        except (ValueError, OSError) as exc:  # one bad run must not hide the others
+            rows.append(
+                f'<tr class="failed"><td>{html.escape(rel)}</td>'
+                f'<td colspan="4">unreadable: {html.escape(str(exc))}</td></tr>'
+            )
+            continue
+        verdicts = [v for v in metrics.get("verdicts", []) if isinstance(v, dict)]
         held = sum(v.get("held") is True for v in verdicts)
         failed = sum(v.get("held") is False for v in verdicts)
-        rel = d.relative_to(root).as_posix()
         rows.append(
             f'<tr><td><a href="{rel}/report.html">{html.escape(rel)}</a></td>'
-            f"<td>{html.escape(config.get('study', ''))}</td>"
+            f"<td>{html.escape(str(config.get('study', '')))}</td>"
             f'<td class="num">{held}</td><td class="num">{failed}</td>'
             f'<td class="num">{len(verdicts) - held - failed}</td></tr>'
         )
@@ -255,7 +309,7 @@ def render_index(root: str | Path) -> Path:
         raise ValueError(f"root: no results folders (with metrics.json) under {root}")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>structlearn results</title>
-<style>{_CSS}</style></head><body><h1>structlearn results</h1>{_sweep_section(root)}
+<style>{_CSS}</style></head><body><h1>structlearn results</h1>{_safe_sweep_section(root)}
 <table><thead><tr><th>results</th><th>study</th><th>claims held</th><th>did not hold</th>
 <th>not decided</th></tr></thead><tbody>{"".join(rows)}</tbody></table></body></html>
 """

@@ -64,6 +64,7 @@ INTERVAL = (
 )
 _SAFE = re.compile(r"[^A-Za-z0-9._+-]")
 _MAX_NAME = 120
+SCHEDULER_TIMEOUT_S = 10  # seconds to wait for --scheduler to answer
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,15 @@ def _client(scheduler: str | None, n_workers: int, quiet: bool) -> Iterator[Any]
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(
+                f"--scheduler: no Dask scheduler answered at {scheduler} within "
+                f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); check the address and that the "
+                "scheduler is running"
+            ) from None
+        with client:
             yield client
         return
     with (

@@ -32,6 +32,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
+import hashlib
+import inspect
 import io
 import numbers
 import os
@@ -302,11 +304,11 @@ def _check_data(data: Any, name: str, dtype: torch.dtype) -> _Data:
         x, y = data[0], (data[1] if len(data) == 2 else None)
     else:
         x, y = data, None
-    x_np = check_array(x, f"{name}[0] (inputs)", dtype=None)
+    x_np = np.ascontiguousarray(check_array(x, f"{name}[0] (inputs)", dtype=None))
     x_t = torch.as_tensor(x_np).to(dtype)
     if y is None:
         return _Data(x_t, None, None)
-    y_np = check_array(y, f"{name}[1] (targets)", ndim=(1, 2), dtype=None)
+    y_np = np.ascontiguousarray(check_array(y, f"{name}[1] (targets)", ndim=(1, 2), dtype=None))
     check_consistent_length(**{f"{name}[0]": x_np, f"{name}[1]": y_np})
     if y_np.ndim == 1 and (np.issubdtype(y_np.dtype, np.integer) or y_np.dtype == np.bool_):
         labels = check_labels(y_np, f"{name}[1] (labels)")
@@ -392,6 +394,25 @@ def _gradient_groups(model: nn.Module, n_taps: int) -> tuple[list[str], list[lis
     return [n for n, _ in named], [[p] for _, p in named]
 
 
+def build_optimizer(params: Sequence[nn.Parameter], config: TrainConfig) -> tuple[Any, Any]:
+    """``(optimizer, scheduler or None)`` of ``config`` over ``params`` (shared by the ensemble)."""
+    c = config
+    if c.optimizer == "sgd":
+        optimizer = torch.optim.SGD(
+            params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
+        )
+    else:
+        optimizer = torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+    scheduler = None
+    if c.lr_schedule == "step":
+        scheduler = torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=c.lr_step_size, gamma=c.lr_gamma
+        )
+    elif c.lr_schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=c.epochs)
+    return optimizer, scheduler
+
+
 def _signature(*modules: nn.Module) -> dict[str, list[int]]:
     return {
         f"{i}.{name}": list(t.shape)
@@ -431,6 +452,93 @@ def _distributed(device: str) -> tuple[int, int, bool]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_world_size(), dist.get_rank(), created
     return 1, 0, False
+
+
+def _module_fingerprint(module: nn.Module) -> dict[str, str]:
+    """What a module was built from: its class, its printed structure and the value of every
+    constructor argument it keeps as an attribute (activation, noise_std, ... -- two models of
+    equal parameter shapes still differ here). Random states are left out: they only draw the
+    initial weights, which the checkpoint replaces."""
+    out = {
+        "class": f"{type(module).__module__}.{type(module).__qualname__}",
+        "structure": repr(module),
+    }
+    try:
+        params = inspect.signature(type(module).__init__).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        params = {}
+    for name, p in params.items():
+        if name in ("self", "random_state", "generator") or p.kind in (
+            p.VAR_POSITIONAL,
+            p.VAR_KEYWORD,
+        ):
+            continue
+        value = getattr(module, name, None)
+        if value is None or isinstance(value, nn.Module | torch.Tensor | np.ndarray):
+            continue  # modules and tensors are in the structure and the state
+        out[name] = repr(value)
+    return out
+
+
+def _data_fingerprint(data: _Data) -> str:
+    """SHA-256 of the inputs and targets (dtype, shape and bytes): a run resumed on other data or
+    other labels is refused."""
+    h = hashlib.sha256()
+    for t in (data.x, data.y):
+        if t is not None:
+            a = t.detach().cpu().contiguous()
+            h.update(f"{a.dtype}{tuple(a.shape)}".encode())
+            h.update(a.numpy().tobytes())
+    return h.hexdigest()
+
+
+def _fingerprint(model: nn.Module, objective: nn.Module, train: _Data, evaluate: _Data) -> dict:
+    """Fingerprint of a run's model (class, structure, constructor arguments) and data, stored in
+    its checkpoints."""
+    del objective  # its parameter shapes are in the signature; tests interrupt through a subclass
+    return {
+        "model": _module_fingerprint(model),
+        "train_data": _data_fingerprint(train),
+        "eval_data": _data_fingerprint(evaluate),
+    }
+
+
+def _fingerprint_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    diffs = []
+    for part in ("model",):
+        a, b = saved.get(part, {}), current[part]
+        for k in sorted(set(a) | set(b)):
+            if a.get(k) != b.get(k) and k != "structure":
+                diffs.append(f"{part}.{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}")
+        if not diffs and a.get("structure") != b.get("structure"):
+            diffs.append(f"{part} structure: {a.get('structure')} -> {b.get('structure')}")
+    for part in ("train_data", "eval_data"):
+        if saved.get(part) != current[part]:
+            diffs.append(
+                f"{part}: other arrays (SHA-256 {str(saved.get(part))[:12]}... -> "
+                f"{current[part][:12]}...)"
+            )
+    return diffs
+
+
+def _check_fingerprint(payload: Mapping[str, Any], current: Mapping[str, Any]) -> None:
+    """Refuse a checkpoint of another model or data set, naming what differs."""
+    saved = payload.get("fingerprint")
+    if saved is None:
+        warnings.warn(
+            "checkpoint: written before checkpoints recorded the model and data they belong to; "
+            "resuming without that check",
+            stacklevel=3,
+        )
+        return
+    diffs = _fingerprint_differences(saved, current)
+    if diffs:
+        raise ValueError(
+            "checkpoint: written for another model or data; "
+            + "; ".join(diffs)
+            + ". It was left untouched: resume with what it was written for, or start a new run "
+            "in another out_dir"
+        )
 
 
 def _check_compatible(payload: Mapping[str, Any], config: TrainConfig, signature: dict) -> None:
@@ -495,6 +603,7 @@ class _Trainer:
         self.epoch = 0
         self.snapshot: dict[str, Any] | None = None
         self.saved_epoch: int | None = None  # epoch of the checkpoint on disk
+        self.fingerprint: dict | None = None  # model, objective and data (see _fingerprint)
         self.timings: dict[str, float] = defaultdict(float)
         self._build_optimisation()
         self._build_writer(reducers)
@@ -528,23 +637,8 @@ class _Trainer:
         self.local_batch = None if b is None else b // self.world
 
     def _build_optimisation(self) -> None:
-        c = self.config
         params = list({id(p): p for p in self._parameters()}.values())
-        if c.optimizer == "sgd":
-            self.optimizer = torch.optim.SGD(
-                params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
-            )
-        else:
-            self.optimizer = torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
-        self.scheduler = None
-        if c.lr_schedule == "step":
-            self.scheduler = torch.optim.lr_scheduler.StepLR(
-                self.optimizer, step_size=c.lr_step_size, gamma=c.lr_gamma
-            )
-        elif c.lr_schedule == "cosine":
-            self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-                self.optimizer, T_max=c.epochs
-            )
+        self.optimizer, self.scheduler = build_optimizer(params, self.config)
 
     def _parameters(self) -> list[nn.Parameter]:
         return [p for m in (self.model, self.objective) for p in m.parameters() if p.requires_grad]
@@ -603,6 +697,7 @@ class _Trainer:
             "epoch": self.epoch,
             "config": self.config.to_dict(),
             "model_signature": _signature(self.model, self.objective),
+            "fingerprint": self.fingerprint,
             "model": _clone_state(self.model.state_dict()),
             "objective": _clone_state(self.objective.state_dict()),
             "optimizer": _clone_state(self.optimizer.state_dict()),
@@ -901,11 +996,16 @@ def train(
             f"eval_data: inputs of shape {tuple(evaluate.x.shape)} do not match train_data's "
             f"{tuple(data.x.shape)} beyond the sample axis"
         )
-    payload = None
+    payload, fingerprint = None, None
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ValueError(f"out_dir: {out_dir} is a file; expected a folder for the run")
     if out_dir is not None:
         payload = _prepare_out_dir(Path(out_dir), resume, overwrite)
         if payload is not None:
             _check_compatible(payload, config, _signature(model, objective))
+        fingerprint = _fingerprint(model, objective, data, evaluate)
+        if payload is not None:
+            _check_fingerprint(payload, fingerprint)
             if payload["config"]["epochs"] != config.epochs and config.record_epochs == "log":
                 warnings.warn(
                     "epochs: changed since the checkpoint; log-spaced recordings follow the new "
@@ -919,6 +1019,7 @@ def train(
         trainer = _Trainer(
             model, objective, data, evaluate, eval_data is not None, config, out_dir, reducers
         )
+        trainer.fingerprint = fingerprint
         try:
             return _run(trainer, payload, out_dir, overwrite)
         finally:

@@ -91,7 +91,9 @@ def test_load_source_refuses_kinds_outside_accepts_and_missing_paths(tmp_path):
         ConfigError, match=r"^data.source: 'npz:.*nothing.npz': no such file or folder$"
     ):
         load_source(f"npz:{tmp_path / 'nothing.npz'}")
-    with pytest.raises(ConfigError, match=r"^data.n_samples: expected int >= 1 or null, got 0"):
+    with pytest.raises(
+        ConfigError, match=r"^data.n_samples: expected int >= 1 <= 1000000 or null, got 0"
+    ):
         load_source("digits", n_samples=0)
 
 
@@ -268,7 +270,7 @@ def test_stochastic_labels_follow_their_probabilities():
     d = load_source("tishby12:stochastic", temperature=2.0, random_state=0)
     p = d.meta["p_y1"]
     # the all-off input scores -theta, the lowest score: p = sigmoid(-theta / T)
-    from structlearn.estimators._tishby import TISHBY_THRESHOLD
+    from structlearn.data.tishby_rule import TISHBY_THRESHOLD
 
     assert p.min() == pytest.approx(1 / (1 + np.exp(TISHBY_THRESHOLD / 2.0)), rel=1e-12)
     sd = np.sqrt(np.sum(p * (1 - p)))

@@ -37,3 +37,56 @@ def test_failed_first_run_leaves_no_folder(tmp_path):
         (tmp / "partial.txt").write_text("x")
         raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_final_rename_restores_previous_results_and_leaves_no_partial(tmp_path, monkeypatch):
+    """The audit's immutable --out: the rename step was outside the `try`, so a refused rename
+    left the complete new results in a hidden .partial."""
+    import os
+
+    final = tmp_path / "results"
+    with atomic_directory(final) as tmp:
+        (tmp / "metrics.json").write_text("1")
+    real = os.replace
+
+    def refuse_into_final(src, dst):
+        if str(dst) == str(final) and ".partial" in str(src):
+            raise PermissionError(1, "Operation not permitted", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", refuse_into_final)
+    with pytest.raises(PermissionError), atomic_directory(final) as tmp:
+        (tmp / "metrics.json").write_text("2")
+    assert (final / "metrics.json").read_text() == "1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_a_file_is_never_replaced_by_a_folder(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("keep")
+    with pytest.raises(FileExistsError, match="is not a folder; it is never replaced"):
+        with atomic_directory(target):
+            pass
+    assert target.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_exclusive_lock_refuses_a_second_holder_and_is_released(tmp_path):
+    import os
+
+    from structlearn.utils.io import exclusive_lock
+
+    with exclusive_lock(tmp_path / "r") as path:
+        assert path.read_text() == str(os.getpid())
+        with pytest.raises(ValueError, match=rf"out: .*r is being written .*pid {os.getpid()}"):
+            with exclusive_lock(tmp_path / "r"):
+                pass
+    assert list(tmp_path.iterdir()) == []
+    with exclusive_lock(tmp_path / "r"):  # free again
+        pass
+
+
+def test_read_json_names_the_file(tmp_path):
+    (tmp_path / "m.json").write_text('{"a": ')
+    with pytest.raises(ValueError, match=r"m.json: not valid JSON \(Expecting value"):
+        read_json(tmp_path / "m.json")

@@ -32,13 +32,11 @@ from structlearn.studies.claims import (
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 LEGACY = {
     "depth_by_entropy",
-    "group_sparse_pooling",
     "information_plane",
     "layerwise_vs_backprop",
     "objectives_compare",
     "pixel_mi",
     "random_networks",
-    "teacher_student",
 }
 CONTRACT = [s for s in available_studies() if s not in LEGACY]
 

@@ -132,7 +132,16 @@ def test_resume_after_keyboard_interrupt_is_bitwise_equal(
     assert_same_run(tmp_path / "a", net_a, res_a, tmp_path / "b", net_b, res_b)
 
 
-def test_resume_after_a_real_sigint_before_the_first_epoch_ends(tmp_path):
+@pytest.fixture
+def sigint_raises():
+    """Python's default SIGINT handler, whatever launched pytest: a shell starts background jobs
+    (``nohup``, ``cmd &``, some CI runners) with SIGINT ignored, and the signal would be lost."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_resume_after_a_real_sigint_before_the_first_epoch_ends(tmp_path, sigint_raises):
     config, net_kwargs = CONFIGS["adam-step-noisy"]
     net_a, res_a = run(tmp_path / "a", config, net_kwargs)
     with pytest.raises(KeyboardInterrupt):
@@ -220,3 +229,57 @@ def test_resume_without_checkpoint_warns_and_overwrite_replaces(tmp_path):
     run(tmp_path, longer, net_kwargs, overwrite=True)
     assert json.loads((tmp_path / "config.json").read_text())["epochs"] == 3
     assert load_recordings(tmp_path).epochs.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("activation", r"model\.activation: 'tanh' -> 'relu'"),
+        ("noise", r"model\.noise_std: \(0\.1, 0\.1\) -> \(0\.0, 0\.0\)"),
+        ("data", r"train_data: other arrays"),
+        ("labels", r"train_data: other arrays"),
+        ("eval", r"eval_data: other arrays"),
+    ],
+)
+def test_checkpoint_of_another_model_or_data_is_refused_and_kept(tmp_path, change, expected):
+    """F7: these four resumed silently (only parameter shapes and TrainConfig were compared) and
+    the old checkpoint was overwritten."""
+    config, net_kwargs = CONFIGS["adam-step-noisy"]
+    short = dataclasses.replace(config, epochs=2)
+    run(tmp_path, short, net_kwargs)
+    files = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    X, y = blobs()
+    kwargs, data, eval_data = dict(net_kwargs), (X, y), blobs(n=24, seed=1)
+    if change == "activation":
+        kwargs["activation"] = "relu"
+    elif change == "noise":
+        kwargs["noise_std"] = 0.0
+    elif change == "data":
+        data = (X + 1, y)
+    elif change == "labels":
+        data = (X, np.roll(y, 1))
+    else:
+        eval_data = (eval_data[0][::-1], eval_data[1][::-1])  # also: negative strides accepted
+    with pytest.raises(
+        ValueError, match=r"^checkpoint: written for another model or data; .*" + expected
+    ):
+        train(
+            MLP(**kwargs, random_state=0),
+            CrossEntropy(),
+            data,
+            eval_data=eval_data,
+            config=short,
+            out_dir=tmp_path,
+            resume=True,
+        )
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == files
+    _, res = run(tmp_path, short, net_kwargs, resume=True)  # the matching run still resumes
+    assert res.resumed_from == 2
+
+
+def test_out_dir_that_is_a_file_is_named(tmp_path):
+    config, net_kwargs = CONFIGS["adam-step-noisy"]
+    (tmp_path / "f").write_text("keep")
+    with pytest.raises(ValueError, match=r"^out_dir: .*f is a file; expected a folder"):
+        run(tmp_path / "f", dataclasses.replace(config, epochs=1), net_kwargs)
+    assert (tmp_path / "f").read_text() == "keep"

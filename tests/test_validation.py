@@ -59,3 +59,37 @@ def test_scalars_options_lengths_and_seeds():
     a = check_random_state(7).standard_normal(3)
     assert np.array_equal(a, check_random_state(7).standard_normal(3))
     assert not np.array_equal(a, check_random_state(8).standard_normal(3))
+
+
+def test_complex_input_is_refused_by_name_not_cast_to_real():
+    """F6: `astype(float64)` dropped the imaginary part with only a ComplexWarning, so
+    entropy(X + 1j X) == entropy(X) in about 60 functions."""
+    import structlearn.estimators as E
+
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    for bad in (X + 1j * X, (X + 0j).astype(np.complex64), torch.as_tensor(X + 1j * X)):
+        with pytest.raises(ValueError, match=r"^Z: expected real numbers, got complex dtype"):
+            check_array(bad, "Z")
+        with pytest.raises(ValueError, match=r"^Z: expected real numbers, got complex dtype"):
+            check_tensor(bad, "Z")
+    with pytest.raises(ValueError, match=r"^x: expected real numbers"):
+        E.entropy(X + 1j * X, "gaussian")
+    assert check_array(X + 0.0, "Z").dtype == np.float64  # real input unchanged
+
+
+def test_relabel_codes_classes_that_occur():
+    from structlearn.utils.validation import relabel
+
+    codes, classes = relabel(np.array([7, 10**9, 7, 0]))
+    assert codes.tolist() == [1, 2, 1, 0] and classes.tolist() == [0, 7, 10**9]
+    np.testing.assert_array_equal(classes[codes], [7, 10**9, 7, 0])
+
+
+def test_check_count_states_its_bound():
+    from structlearn.utils.validation import MAX_COUNT, check_count
+
+    assert check_count(MAX_COUNT, "n") == MAX_COUNT
+    with pytest.raises(ValueError, match=rf"^n_iter: expected a value <= {MAX_COUNT}, got"):
+        check_count(MAX_COUNT + 1, "n_iter")
+    with pytest.raises(TypeError, match=r"^n_iter: expected Integral, got float"):
+        check_count(2.5, "n_iter")

@@ -8,6 +8,12 @@ correlation of every teacher unit with every student unit from streamed sufficie
 the best teacher per student, the number of students per teacher above thresholds, the
 "L-shaped" plot (best correlation vs fan-out norm), and the pruning curve.
 
+Sign-aware alignment: with ReLU, relu(z) = z + relu(−z), so a student unit relu(−wᵀx − b) (the
+*mirror* of teacher unit relu(wᵀx + b)) represents it exactly up to a linear term that the rest of
+the network can absorb, while its Pearson correlation with the teacher unit is far from 1. Pass
+the students' correlations with the teacher's mirrored units (``mirror_correlation``) and the
+result reports both alignments; which one decides a claim is the caller's statement.
+
 References
 ----------
 - Y. Tian, "Student specialization in deep rectified networks with finite width and input
@@ -23,12 +29,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from structlearn.analysis.base import AnalysisResult, new_axes
+from structlearn.scalars import Scalar, Summarised
 from structlearn.utils.validation import (
     check_array,
     check_random_state,
@@ -39,6 +46,7 @@ from structlearn.utils.validation import (
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "AlignmentResult",
+    "PrunedAt",
     "PruningCurve",
     "StreamingCorrelation",
     "analyze_alignment",
@@ -252,8 +260,16 @@ def fanout_norm(next_weight: Any) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------ result
+def _median_ratio(norms: np.ndarray | None, aligned: np.ndarray) -> float | None:
+    """Median fan-out of unaligned students over that of aligned ones (None if a side is empty)."""
+    if norms is None or not aligned.any() or aligned.all():
+        return None
+    top = float(np.median(norms[aligned]))
+    return float(np.median(norms[~aligned])) / top if top > 0 else None
+
+
 @dataclass
-class AlignmentResult(AnalysisResult):
+class AlignmentResult(AnalysisResult, Summarised):
     """Teacher–student alignment of one layer.
 
     Attributes
@@ -271,6 +287,16 @@ class AlignmentResult(AnalysisResult):
         Share of teacher units with at least one student at or above each threshold.
     correlation : ndarray (n_teacher, n_student)
         The full matrix (left out of :meth:`to_dict`).
+    mirror_correlation : ndarray (n_teacher, n_student) or None
+        Correlations with the mirrored teacher units relu(−wᵀx − b) (left out of :meth:`to_dict`).
+    threshold : float
+        The level at which a student counts as aligned in the scalar summaries.
+    student_best_corr_sign_aware, teacher_best_corr_sign_aware : ndarray or None
+        As above with, for each pair, the larger of the correlation with the teacher unit and with
+        its mirror (None without ``mirror_correlation``).
+
+    Scalar summaries (:meth:`summary`): ``share_covered``, ``n_aligned``, ``fanout_ratio`` and
+    their ``_sign_aware`` twins (None without mirror correlations), ``mean_teacher_best_corr``.
     """
 
     student_best_corr: np.ndarray
@@ -281,19 +307,64 @@ class AlignmentResult(AnalysisResult):
     teacher_counts: np.ndarray
     fanout_norm: np.ndarray | None = None
     correlation: np.ndarray | None = field(default=None, repr=False)
+    mirror_correlation: np.ndarray | None = field(default=None, repr=False)
+    threshold: float = 0.9
     share_teachers_covered: np.ndarray = field(init=False)
+    student_best_corr_sign_aware: np.ndarray | None = field(init=False)
+    teacher_best_corr_sign_aware: np.ndarray | None = field(init=False)
+    share_covered: float = field(init=False)
+    share_covered_sign_aware: float | None = field(init=False)
+    n_aligned: int = field(init=False)
+    n_aligned_sign_aware: int | None = field(init=False)
+    fanout_ratio: float | None = field(init=False)
+    fanout_ratio_sign_aware: float | None = field(init=False)
+    mean_teacher_best_corr: float = field(init=False)
+
+    scalars: ClassVar[dict[str, Scalar]] = {
+        "share_covered": Scalar(
+            "fraction", True, doc="teacher units with a student at correlation >= threshold"
+        ),
+        "share_covered_sign_aware": Scalar(
+            "fraction", True, doc="the same, a mirrored student relu(-w.x-b) counting as aligned"
+        ),
+        "n_aligned": Scalar("count", None, doc="students whose best correlation >= threshold"),
+        "n_aligned_sign_aware": Scalar("count", None, doc="the same, sign-aware"),
+        "fanout_ratio": Scalar(
+            "ratio", False, doc="median fan-out norm of unaligned over aligned students"
+        ),
+        "fanout_ratio_sign_aware": Scalar("ratio", False, doc="the same, sign-aware"),
+        "mean_teacher_best_corr": Scalar("correlation", True, doc="mean over teacher units"),
+    }
 
     def __post_init__(self) -> None:
         self.share_teachers_covered = (self.teacher_counts > 0).mean(axis=0)
+        thr = float(self.threshold)
+        self.share_covered = float(np.mean(self.teacher_best_corr >= thr))
+        aligned = self.student_best_corr >= thr
+        self.n_aligned = int(aligned.sum())
+        self.fanout_ratio = _median_ratio(self.fanout_norm, aligned)
+        self.mean_teacher_best_corr = float(np.mean(self.teacher_best_corr))
+        self.student_best_corr_sign_aware = self.teacher_best_corr_sign_aware = None
+        self.share_covered_sign_aware = self.n_aligned_sign_aware = None
+        self.fanout_ratio_sign_aware = None
+        if self.mirror_correlation is not None and self.correlation is not None:
+            both = np.maximum(self.correlation, self.mirror_correlation)
+            self.student_best_corr_sign_aware = both.max(axis=0)
+            self.teacher_best_corr_sign_aware = both.max(axis=1)
+            self.share_covered_sign_aware = float(np.mean(self.teacher_best_corr_sign_aware >= thr))
+            aligned_s = self.student_best_corr_sign_aware >= thr
+            self.n_aligned_sign_aware = int(aligned_s.sum())
+            self.fanout_ratio_sign_aware = _median_ratio(self.fanout_norm, aligned_s)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summaries (the full correlation matrix is left out)."""
         out = super().to_dict()
         out.pop("correlation", None)
+        out.pop("mirror_correlation", None)
         return out
 
     def plot(self, ax: Any = None) -> Any:
-        """The L-shaped plot: each student's best correlation vs its fan-out weight norm (or a
+        """The L-shaped plot: each student's fan-out weight norm against its best correlation (or a
         histogram of best correlations without fan-out norms)."""
         ax = new_axes(ax)
         if self.fanout_norm is None:
@@ -301,10 +372,12 @@ class AlignmentResult(AnalysisResult):
             ax.set_xlabel("best correlation with a teacher unit")
             ax.set_ylabel("number of student units")
             return ax
-        ax.scatter(self.fanout_norm, self.student_best_corr, s=8, alpha=0.6, color="C0")
-        ax.set_xlabel("fan-out weight norm ||W_next[:, k]||")
-        ax.set_ylabel("best correlation with a teacher unit")
-        ax.set_ylim(min(-0.05, float(self.student_best_corr.min()) - 0.05), 1.05)
+        # Tian's axes: x = best correlation, y = fan-out norm (an L: low-correlation students sit
+        # at the bottom, the aligned ones rise at the right)
+        ax.scatter(self.student_best_corr, self.fanout_norm, s=8, alpha=0.6, color="C0")
+        ax.set_xlabel("best correlation with a teacher unit")
+        ax.set_ylabel("fan-out weight norm ||W_next[:, k]||")
+        ax.set_xlim(min(-0.05, float(self.student_best_corr.min()) - 0.05), 1.05)
         ax.set_title("student specialisation (L-shape)", fontsize="small")
         return ax
 
@@ -332,6 +405,8 @@ def analyze_alignment(
     fanout_norms: Any = None,
     *,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    threshold: float = 0.9,
+    mirror_correlation: Any = None,
 ) -> AlignmentResult:
     """Summarise teacher–student correlations of one layer.
 
@@ -343,6 +418,11 @@ def analyze_alignment(
         The students' fan-out norms (:func:`fanout_norm` of the next layer's weight).
     thresholds : sequence of float
         Levels at which students are counted per teacher.
+    threshold : float in [-1, 1]
+        The level at which a student counts as aligned in the scalar summaries.
+    mirror_correlation : array-like (n_teacher, n_student) or StreamingCorrelation, optional
+        Correlations of the students with the mirrored teacher units relu(−wᵀx − b); adds the
+        sign-aware alignment (see the module docstring).
 
     Returns
     -------
@@ -360,6 +440,17 @@ def analyze_alignment(
     if np.any(np.abs(corr) > 1 + 1e-9):
         raise ValueError("correlation: expected values in [-1, 1]; pass correlations, not moments")
     thr = _check_thresholds(thresholds)
+    level = float(_check_thresholds([threshold])[0])
+    mirror = None
+    if mirror_correlation is not None:
+        if isinstance(mirror_correlation, StreamingCorrelation):
+            mirror_correlation = mirror_correlation.compute()
+        mirror = check_array(mirror_correlation, "mirror_correlation", ndim=2)
+        if mirror.shape != corr.shape or np.any(np.abs(mirror) > 1 + 1e-9):
+            raise ValueError(
+                f"mirror_correlation: expected correlations of shape {corr.shape} (the "
+                f"correlation's), got shape {mirror.shape}"
+            )
     norms = None
     if fanout_norms is not None:
         norms = check_array(fanout_norms, "fanout_norms", ndim=1)
@@ -377,10 +468,31 @@ def analyze_alignment(
         teacher_counts=(corr[:, :, None] >= thr[None, None, :]).sum(axis=1),
         fanout_norm=norms,
         correlation=corr,
+        mirror_correlation=mirror,
+        threshold=level,
     )
 
 
 # ---------------------------------------------------------------------------------------- pruning
+@dataclass
+class PrunedAt(AnalysisResult, Summarised):
+    """Evaluation losses with ``n_kept`` students kept, by each removal order (one curve point)."""
+
+    n_kept: int
+    loss_by_norm: float
+    loss_random: float
+    loss_random_sd: float
+    loss_by_corr: float | None
+
+    scalars: ClassVar[dict[str, Scalar]] = {
+        "n_kept": Scalar("count", None, doc="students kept"),
+        "loss_by_norm": Scalar("loss", False, doc="largest fan-out norms kept"),
+        "loss_random": Scalar("loss", False, doc="random students kept (mean over orders)"),
+        "loss_random_sd": Scalar("loss", None, doc="sd over random orders"),
+        "loss_by_corr": Scalar("loss", False, doc="best-correlated students kept"),
+    }
+
+
 @dataclass
 class PruningCurve(AnalysisResult):
     """Evaluation loss as k student units are removed, by three orders.
@@ -403,6 +515,28 @@ class PruningCurve(AnalysisResult):
     loss_by_corr: np.ndarray | None
     n_units: int
     n_random: int
+
+    def at(self, n_kept: int) -> PrunedAt:
+        """The curve's losses with ``n_kept`` students kept (a point it was evaluated at).
+
+        >>> w = np.array([3.0, 0.1, 1.0])
+        >>> c = pruning_curve(lambda m: float((w.sum() - w[m].sum()) ** 2), np.abs(w),
+        ...                   n_removed=[0, 1, 2, 3], n_random=2)
+        >>> round(c.at(2).loss_by_norm, 4)
+        0.01
+        """
+        hit = np.flatnonzero(self.n_removed == self.n_units - int(n_kept))
+        if hit.size == 0:
+            kept = sorted((self.n_units - self.n_removed).tolist())
+            raise ValueError(f"n_kept: the curve was evaluated at {kept} kept, got {n_kept}")
+        i = int(hit[0])
+        return PrunedAt(
+            n_kept=int(n_kept),
+            loss_by_norm=float(self.loss_by_norm[i]),
+            loss_random=float(self.loss_random_mean[i]),
+            loss_random_sd=float(self.loss_random_sd[i]),
+            loss_by_corr=None if self.loss_by_corr is None else float(self.loss_by_corr[i]),
+        )
 
     def plot(self, ax: Any = None) -> Any:
         """Loss vs number of removed students, for the three orders."""

@@ -28,6 +28,7 @@ from structlearn.utils.validation import (
     check_labels,
     check_random_state,
     check_scalar,
+    relabel,
 )
 
 __all__ = ["LayerMaps", "LayerProbes", "probe_layers", "tsne_maps"]
@@ -199,7 +200,7 @@ def probe_layers(
         n_features=np.array([a.shape[1] for a in arrays]),
         train_accuracy=np.array(train_acc),
         test_accuracy=np.array(test_acc),
-        chance_accuracy=float(np.bincount(y[te]).max() / len(te)),
+        chance_accuracy=float(np.unique(y[te], return_counts=True)[1].max() / len(te)),
         tolerance=float(tol),
         n_train=len(tr),
         n_test=len(te),
@@ -226,6 +227,10 @@ class LayerMaps(AnalysisResult):
         That collision rate.
     perplexity : float
     n_neighbors : int
+    degenerate : list of (str or None)
+        Per layer, why it has no map (every sample has the same features: a dead or saturated
+        layer, itself a finding), else None. Such a layer's embedding is all zeros and its
+        neighbour agreement is the chance agreement (every neighbour is a tie).
     """
 
     names: list[str]
@@ -236,22 +241,39 @@ class LayerMaps(AnalysisResult):
     chance_agreement: float
     perplexity: float
     n_neighbors: int
+    degenerate: list[str | None] = field(default_factory=list)
 
     def plot(self, ax: Any = None, layer: int | str | None = None) -> Any:
         """One layer's map on ``ax`` (``layer``: index or name; default the last layer)."""
         ax = new_axes(ax, figsize=(4.0, 4.0))
         i = len(self.names) - 1 if layer is None else layer
         i = self.names.index(i) if isinstance(i, str) else int(i)
+        if self.degenerate and self.degenerate[i]:
+            ax.text(
+                0.5,
+                0.5,
+                self.degenerate[i].replace(": ", ":\n", 1),
+                ha="center",
+                va="center",
+                wrap=True,
+                fontsize="small",
+                transform=ax.transAxes,
+            )
+            ax.set_title(f"{self.names[i]}: no map", fontsize="small")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            return ax
         emb = self.embedding[i]
+        codes = relabel(self.labels)[0]
         ax.scatter(
             emb[:, 0],
             emb[:, 1],
-            c=self.labels,
+            c=codes,
             s=6,
             cmap="tab10",
             alpha=0.8,
             vmin=-0.5,
-            vmax=9.5 if self.labels.max() < 10 else None,
+            vmax=9.5 if codes.max() < 10 else None,
         )
         ax.set_title(
             f"{self.names[i]}: neighbours agree {self.neighbour_agreement[i]:.2f}", fontsize="small"
@@ -285,17 +307,39 @@ def _neighbour_agreement(emb: np.ndarray, y: np.ndarray, k: int) -> float:
     return float((y[idx[:, 1:]] == y[:, None]).mean())
 
 
+def degenerate_reason(x: np.ndarray) -> str | None:
+    """Why a layer's features (n_samples, n_units) cannot be mapped, or None when they can.
+
+    A dead ReLU layer, a saturated tanh layer or a constant input gives every sample the same
+    feature vector: there is nothing to embed (and t-SNE's PCA initialisation would divide by a
+    zero variance and hand NaN to compiled code, which crashed the process).
+    """
+    if x.shape[1] == 0 or np.all(x == x[:1]):
+        value = "all zero" if not np.any(x) else "constant"
+        return (
+            f"degenerate: every sample has the same features ({value}; a dead or saturated layer)"
+        )
+    return None
+
+
 def _embed(
     x: np.ndarray, perplexity: float, pca_dims: int, seed: int, n_threads: int | None
 ) -> np.ndarray:
+    """2-D t-SNE of ``x`` (n_samples, n_units), which must not be degenerate."""
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
     from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
 
-    z = StandardScaler().fit_transform(x)
+    # Standardising is scale-free; dividing by the largest magnitude first keeps the variances
+    # of x1e300 features finite.
+    z = StandardScaler().fit_transform(x / np.max(np.abs(x)))
     if z.shape[1] > pca_dims:
         z = PCA(n_components=pca_dims, random_state=seed).fit_transform(z)
+    if z.shape[1] == 1:  # PCA initialisation needs 2 columns; a zero one changes no distance
+        z = np.hstack([z, np.zeros_like(z)])
+    if not np.isfinite(z).all():  # never hand NaN to compiled code
+        raise ValueError("layers: standardised features are not finite; rescale the layer")
     with threadpool_limits(n_threads):
         tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
         return tsne.fit_transform(z)
@@ -347,16 +391,28 @@ def tsne_maps(
     k = check_scalar(n_neighbors, "n_neighbors", kind=(int, np.integer), low=1, high=len(idx) - 1)
     perp = min(float(perp), (len(idx) - 1) / 3.0)
     seed = int(rng.integers(2**31 - 1))
-    emb = np.stack([_embed(a[idx], perp, int(pca_dims), seed, n_threads) for a in arrays])
     ys = y[idx]
-    p = np.bincount(ys) / len(ys)
+    p = np.unique(ys, return_counts=True)[1] / len(ys)
+    chance = float((p * p).sum())
+    degenerate = [degenerate_reason(a[idx]) for a in arrays]
+    emb = np.stack(
+        [
+            np.zeros((len(idx), 2)) if bad else _embed(a[idx], perp, int(pca_dims), seed, n_threads)
+            for a, bad in zip(arrays, degenerate, strict=True)
+        ]
+    )
+    agreement = [
+        chance if bad else _neighbour_agreement(e, ys, int(k))
+        for e, bad in zip(emb, degenerate, strict=True)
+    ]
     return LayerMaps(
         names=names,
         embedding=emb,
         labels=ys,
         indices=idx,
-        neighbour_agreement=np.array([_neighbour_agreement(e, ys, int(k)) for e in emb]),
-        chance_agreement=float((p * p).sum()),
+        neighbour_agreement=np.array(agreement),
+        chance_agreement=chance,
         perplexity=perp,
         n_neighbors=int(k),
+        degenerate=degenerate,
     )

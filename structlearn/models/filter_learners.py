@@ -123,6 +123,12 @@ def ica_infomax_filters(
     P = pca_components(X, n_filters)
     Xp = X @ P.T
     scale = Xp.std(axis=0)
+    rank = int(np.sum(scale > 1e-6 * scale[0]))
+    if rank < len(P):
+        raise ValueError(
+            f"n_filters: square ICA needs as many directions of variance as units, but the data "
+            f"have rank {rank} < {len(P)} (e.g. a per-patch mean removed); use n_filters <= {rank}"
+        )
     P = P / scale[:, None]  # unit-variance components, the usual input of InfoMax ICA
     ica = InfoMaxICA(P.shape[0], nonlinearity=nonlinearity, random_state=config.seed)
     train(_InputOnly(), ica, (torch.as_tensor(Xp / scale, dtype=torch.float32),), config=config)

@@ -31,7 +31,12 @@ from structlearn.objectives.sparse_coding import (
     sparse_code,
     sparse_coding_energy,
 )
-from structlearn.objectives.supervised import CrossEntropy, cross_entropy
+from structlearn.objectives.supervised import (
+    CrossEntropy,
+    MeanSquaredError,
+    cross_entropy,
+    mean_squared_error,
+)
 
 __all__ = [
     "BetaSchedule",
@@ -41,6 +46,7 @@ __all__ = [
     "InfoMaxICA",
     "Loss",
     "MaximalCodingRateReduction",
+    "MeanSquaredError",
     "NonlinearIB",
     "Objective",
     "RateReduction",
@@ -54,6 +60,7 @@ __all__ = [
     "gaussian_kl_to_standard",
     "infomax_ica_objective",
     "kde_mutual_information",
+    "mean_squared_error",
     "rate_reduction",
     "sparse_code",
     "sparse_coding_energy",

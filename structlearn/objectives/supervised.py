@@ -1,4 +1,5 @@
-"""Supervised baseline: cross-entropy on a model's logits, behind the common objective interface."""
+"""Supervised objectives behind the common interface: cross-entropy on logits (classification) and
+the mean squared error (regression, e.g. students fitting a teacher network's outputs)."""
 
 from __future__ import annotations
 
@@ -42,4 +43,43 @@ class CrossEntropy(Objective):
 
     def predict(self, features: Features) -> torch.Tensor:
         """Logits of the tap this objective reads, shape (n_samples, n_classes)."""
+        return self.select(features)
+
+
+def mean_squared_error(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    r"""Mean over samples of the squared error summed over outputs,
+    :math:`\frac1n\sum_i \|\hat y_i - y_i\|_2^2` (twice the loss whose gradient Tian's
+    teacher–student code steps along, so its learning rate 0.01 is 0.005 here).
+
+    Parameters
+    ----------
+    predictions, targets : Tensor of shape (n_samples, n_outputs)
+
+    >>> float(mean_squared_error(torch.tensor([[1.0, 2.0], [0.0, 0.0]]), torch.zeros(2, 2)))
+    2.5
+    """
+    predictions = check_tensor(predictions, "predictions", ndim=2)
+    targets = check_tensor(targets, "targets", ndim=2)
+    if predictions.shape != targets.shape:
+        raise ValueError(
+            f"targets: expected shape {tuple(predictions.shape)} (the predictions'), got "
+            f"{tuple(targets.shape)}"
+        )
+    return (predictions - targets.to(predictions.dtype)).pow(2).sum(dim=1).mean()
+
+
+class MeanSquaredError(Objective):
+    """Regression objective on the tap ``tap`` (default: the model's output).
+
+    ``parts``: ``{"mse": ...}`` (:func:`mean_squared_error`, squared output units).
+    """
+
+    def forward(self, features: Features, targets: torch.Tensor | None = None) -> Loss:
+        if targets is None:
+            raise ValueError("targets: MeanSquaredError needs regression targets, got None")
+        total = mean_squared_error(self.select(features), targets)
+        return Loss(total, {"mse": float(total.detach())})
+
+    def predict(self, features: Features) -> torch.Tensor:
+        """The predictions this objective reads, shape (n_samples, n_outputs)."""
         return self.select(features)

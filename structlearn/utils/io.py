@@ -7,6 +7,8 @@ folders are built under a temporary name and renamed when every file is in place
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import json
 import math
 import os
@@ -83,16 +85,46 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file."""
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    """Read a JSON file; a file that is not UTF-8 JSON raises a ``ValueError`` naming it."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read without changing it for longer than a call)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _replace_dir(tmp: Path, final: Path) -> None:
+    """Rename ``tmp`` onto ``final``; an existing ``final`` is moved aside first, then removed."""
+    if not final.exists():
+        os.replace(tmp, final)
+        return
+    trash = final.with_name(f".{final.name}.old-{os.getpid()}")
+    os.replace(final, trash)
+    try:
+        os.replace(tmp, final)
+    except BaseException:
+        os.replace(trash, final)  # put the previous results back
+        raise
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def atomic_directory(final: str | os.PathLike, *, overwrite: bool = True) -> Iterator[Path]:
     """Build a folder under a temporary name and rename it to ``final`` only on success.
 
-    On an exception the temporary folder is removed and ``final`` is left as it was.
+    On an exception -- in the body or in the final rename (a full disk, a read-only or immutable
+    target) -- the temporary folder is removed and ``final`` is left as it was. The folder gets the
+    permissions the umask allows (as ``mkdir`` would), not ``mkdtemp``'s private 0700. A ``final``
+    that is not a folder (a user's file) is never replaced.
 
     >>> import tempfile, pathlib
     >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -105,16 +137,70 @@ def atomic_directory(final: str | os.PathLike, *, overwrite: bool = True) -> Ite
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists() and not overwrite:
         raise FileExistsError(f"out: {final} exists; pass overwrite=True or choose another folder")
+    if (final.exists() and not final.is_dir()) or final.is_symlink():
+        raise FileExistsError(f"out: {final} exists and is not a folder; it is never replaced")
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
+        _replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if final.exists():
-        trash = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, trash)
-        os.replace(tmp, final)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
+
+
+def remove_stale_litter(final: str | os.PathLike) -> list[Path]:
+    """Remove the hidden leftovers of killed runs beside ``final``; returns what was removed.
+
+    These are ``.NAME.XXXX.partial`` folders (a run killed before its rename) and
+    ``.NAME.old-PID`` folders (killed between the two renames). Call it only while holding
+    :func:`exclusive_lock` for ``final``, so that no live run's folder is taken for litter.
+    """
+    final = Path(final)
+    if not final.parent.is_dir():
+        return []
+    pattern = glob.escape(f".{final.name}.")
+    stale = [*final.parent.glob(pattern + "*.partial"), *final.parent.glob(pattern + "old-*")]
+    for p in stale:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+    return stale
+
+
+@contextlib.contextmanager
+def exclusive_lock(final: str | os.PathLike, what: str = "out") -> Iterator[Path]:
+    """Hold an exclusive lock on ``final`` (a ``.NAME.lock`` file beside it) or refuse at once.
+
+    A second process asking for the same lock gets a ``ValueError`` naming ``what`` and the
+    holder's pid instead of racing the first. The lock dies with its process (``flock``), so a
+    killed run never leaves ``final`` locked; the file is removed on release.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    path = final.with_name(f".{final.name}.lock")
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise ValueError(
+                f"{what}: {final} is being written by another structlearn process (pid "
+                f"{holder}); wait for it to finish or choose another {what}"
+            ) from None
+        try:  # the holder before us may have removed the file after we opened it: retry
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        os.close(fd)

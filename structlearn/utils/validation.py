@@ -24,6 +24,20 @@ def to_numpy(x: ArrayLike) -> np.ndarray:
     return np.asarray(x)
 
 
+def _refuse_complex(dtype: Any, name: str) -> None:
+    """Complex input would lose its imaginary part in a cast to real: refuse it by name."""
+    is_complex = (
+        dtype.is_complex
+        if isinstance(dtype, torch.dtype)
+        else np.iscomplexobj(np.empty(0, dtype=dtype))
+    )
+    if is_complex:
+        raise ValueError(
+            f"{name}: expected real numbers, got complex dtype={dtype}; pass the real part "
+            "(x.real), the modulus (abs(x)) or both as separate features"
+        )
+
+
 def check_array(
     x: ArrayLike,
     name: str,
@@ -75,6 +89,7 @@ def check_array(
         )
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise TypeError(f"{name}: expected a numeric array, got dtype={arr.dtype}")
+    _refuse_complex(arr.dtype, name)
     if arr.ndim not in ndims:
         want = " or ".join(f"{d}-D" for d in ndims)
         hint = ""
@@ -123,6 +138,7 @@ def check_tensor(
     ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if not isinstance(x, torch.Tensor):
         x = torch.as_tensor(check_array(x, name, ndim=ndims, dtype=np.float32))
+    _refuse_complex(x.dtype, name)
     if not x.is_floating_point():
         x = x.float()
     if x.dim() not in ndims:
@@ -174,6 +190,21 @@ def check_labels(
     return arr
 
 
+def relabel(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map class labels onto ``0 .. n_classes - 1`` in sorted order.
+
+    Labels are one-hot encoded or counted by position, so a label such as ``10**9`` must never size
+    an array: code the classes that occur instead, and keep ``classes`` to report in the caller's
+    terms (``classes[codes] == labels``).
+
+    >>> codes, classes = relabel(np.array([0, 10**9, 5, 5]))
+    >>> codes.tolist(), classes.tolist()
+    ([0, 2, 1, 1], [0, 5, 1000000000])
+    """
+    classes, codes = np.unique(np.asarray(labels), return_inverse=True)
+    return codes.reshape(-1).astype(np.int64), classes
+
+
 def check_consistent_length(**arrays: ArrayLike) -> int:
     """Check that all arrays have the same number of samples (axis 0) and return it."""
     lengths = {k: len(v) for k, v in arrays.items()}
@@ -215,6 +246,23 @@ def check_scalar(
         op = "<=" if high_inclusive else "<"
         raise ValueError(f"{name}: expected a value {op} {high}, got {value}")
     return value
+
+
+#: Upper bound of counts (iterations, resamples, layers, units) unless a caller states its own: a
+#: count of ``10**9`` is a typo, not a plan, and would run for days or allocate terabytes.
+MAX_COUNT = 1_000_000
+
+
+def check_count(value: Any, name: str, *, low: int = 1, high: int = MAX_COUNT) -> int:
+    """Check an integer count in ``[low, high]`` (``high`` defaults to :data:`MAX_COUNT`).
+
+    >>> check_count(10**9, "n_bootstrap")
+    Traceback (most recent call last):
+    ...
+    ValueError: n_bootstrap: expected a value <= 1000000, got 1000000000
+    """
+    check_scalar(value, name, kind=(numbers.Integral,), low=low, high=high)
+    return int(value)
 
 
 def check_option(value: Any, name: str, options: Iterable[Any] | Mapping[str, Any]) -> Any:
