@@ -225,7 +225,9 @@ def test_any_hashable_symbols_give_the_same_entropy_as_integers():
 
 
 def test_bad_symbols_are_refused_by_name():
-    with pytest.raises(TypeError, match="x: expected real or hashable symbols, got complex"):
+    with pytest.raises(
+        ValueError, match="x: expected real numbers or hashable symbols, got complex"
+    ):
         discrete_entropy(np.array([1 + 1j, 2.0]))
     with pytest.raises(ValueError, match="x: contains NaN"):
         discrete_entropy([0.0, np.nan])
@@ -256,3 +258,19 @@ def test_entropy_of_distribution_refuses_non_distributions():
     np.testing.assert_allclose(entropy_of_distribution(rows, axis=1), [np.log(2), 0.0])
     with pytest.raises(ValueError, match="summing to 1"):
         entropy_of_distribution(rows, axis=0)
+
+
+@pytest.mark.parametrize("method", ["binning", "kde", "knn", "gaussian", "discrete", "mixed"])
+def test_complex_input_is_refused_by_name(method):
+    """The imaginary part used to be dropped silently (audit F6)."""
+    options = {"noise_variance": 0.1} if method == "kde" else {}
+    x, y = reproducer()
+    with pytest.raises(ValueError, match="x: expected real numbers.*complex"):
+        mutual_information(x + 1j * x, y, method=method, **options)
+    with pytest.raises(ValueError, match="y: expected real numbers.*complex"):
+        mutual_information(x, y.astype(complex), method=method, **options)
+    if method != "mixed":
+        with pytest.raises(ValueError, match="x: expected real numbers.*complex"):
+            entropy(x + 1j * x, method=method, **options)
+    with pytest.raises(ValueError, match="z: expected real numbers.*complex"):
+        mutual_information(x, y, "knn", z=x[:, 0] * 1j)

@@ -130,23 +130,26 @@ def _fp_counts(
     parts: tuple[np.ndarray, np.ndarray, np.ndarray], k: int, algorithm: str, workers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """n_xz + 1, n_yz + 1, n_z + 1 (self included) and the joint k-th distances. The joint is
-    ordered (x, z, y) so that xz, z and zy are contiguous feature ranges of one bitset table."""
+    ordered (x, z, y) so that xz, z and zy are contiguous feature ranges (tree path), and with
+    bitsets one cube per variable is ANDed."""
     xa, za, ya = parts
     dx, dz = xa.shape[1], za.shape[1]
     joint = np.hstack([xa, za, ya])
     n, d = joint.shape
-    ranges = (slice(0, dx + dz), slice(dx, dx + dz), slice(dx, d))
     if algorithm == "auto" and _use_bitsets(n, d, _BITSET_MIN_DIM_KSG):
         with _pool(workers) as pool:
             eps, sets = _kth_distance_bitset(joint, k, pool)
-
-            def count(sl: slice) -> np.ndarray:
-                inside = cube_bitsets(joint[:, sl], eps, sets.features(sl), strict=True)
-                return np.maximum(popcount_rows(inside), 1)
-
-            counts = list(pool.map(count, ranges)) if pool else [count(sl) for sl in ranges]
-        return counts[0], counts[2], counts[1], eps
+            # one cube per variable; the xz, yz and z neighbourhoods are their ANDs
+            cubes = [
+                cube_bitsets(joint[:, sl], eps, sets.features(sl), strict=True, pool=pool)
+                for sl in (slice(0, dx), slice(dx, dx + dz), slice(dx + dz, d))
+            ]
+        cx, cz, cy = cubes
+        counts = [popcount_rows(cz & cx), popcount_rows(cz & cy), popcount_rows(cz)]
+        nxz, nyz, nz = (np.maximum(c, 1) for c in counts)
+        return nxz, nyz, nz, eps
     eps = _kth_neighbour_distance(joint, k, np.inf, _resolve(algorithm, d), workers)
+    ranges = (slice(0, dx + dz), slice(dx, dx + dz), slice(dx, d))
     nxz, nz, nyz = (_marginal_counts(joint[:, sl], eps, workers) for sl in ranges)
     return nxz, nyz, nz, eps
 

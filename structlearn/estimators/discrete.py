@@ -68,9 +68,9 @@ def symbol_ids(x: Any, name: str = "x", *, min_samples: int = 1) -> np.ndarray:
     if arr.shape[0] < min_samples:
         raise ValueError(f"{name}: expected at least {min_samples} sample(s), got {arr.shape[0]}")
     if np.iscomplexobj(arr):
-        raise TypeError(
-            f"{name}: expected real or hashable symbols, got complex dtype {arr.dtype}; pass the "
-            "real and imaginary parts as two features"
+        raise ValueError(
+            f"{name}: expected real numbers or hashable symbols, got complex dtype={arr.dtype}; "
+            "pass the real and imaginary parts as two features"
         )
     if arr.dtype == object:
         rows = arr.tolist() if arr.ndim == 1 else [tuple(r) for r in arr.tolist()]
