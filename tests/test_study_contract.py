@@ -32,7 +32,6 @@ from structlearn.studies.claims import (
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 LEGACY = {
     "depth_by_entropy",
-    "information_plane",
     "layerwise_vs_backprop",
     "objectives_compare",
     "pixel_mi",
