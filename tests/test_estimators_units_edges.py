@@ -265,12 +265,12 @@ def test_complex_input_is_refused_by_name(method):
     """The imaginary part used to be dropped silently (audit F6)."""
     options = {"noise_variance": 0.1} if method == "kde" else {}
     x, y = reproducer()
-    with pytest.raises(ValueError, match="x: expected real numbers.*complex"):
+    with pytest.raises(ValueError, match=r"x: expected real numbers.*complex"):
         mutual_information(x + 1j * x, y, method=method, **options)
-    with pytest.raises(ValueError, match="y: expected real numbers.*complex"):
+    with pytest.raises(ValueError, match=r"y: expected real numbers.*complex"):
         mutual_information(x, y.astype(complex), method=method, **options)
     if method != "mixed":
-        with pytest.raises(ValueError, match="x: expected real numbers.*complex"):
+        with pytest.raises(ValueError, match=r"x: expected real numbers.*complex"):
             entropy(x + 1j * x, method=method, **options)
-    with pytest.raises(ValueError, match="z: expected real numbers.*complex"):
+    with pytest.raises(ValueError, match=r"z: expected real numbers.*complex"):
         mutual_information(x, y, "knn", z=x[:, 0] * 1j)
