@@ -76,7 +76,11 @@ positive_scales = st.lists(st.floats(-6, 6).map(lambda e: 10.0**e), min_size=3, 
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(positive_scales, st.floats(-1e3, 1e3), st.sampled_from(["knn", "gaussian", "binning"]))
+@given(
+    positive_scales,
+    st.floats(-1e3, 1e3),
+    st.sampled_from(["knn", "gaussian", "binning", "mixed"]),
+)
 def test_property_mi_invariant_to_positive_affine_maps_per_feature(scales, shift, method):
     """Every continuous MI method: I(a x + b; y) = I(x; y) for per-feature a > 0 (b = shift * a,
     so the shift never rounds x away). Binning bins each variable over its own range, so it is
