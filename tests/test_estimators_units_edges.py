@@ -98,11 +98,16 @@ def test_property_mi_invariant_to_positive_affine_maps_per_feature(scales, shift
     assert before > 0.1
 
 
-def test_knn_entropy_is_equivariant_to_a_common_scale():
+def test_knn_entropy_is_equivariant_to_units_per_feature():
     x, _ = reproducer()
     h = knn_entropy(x)
     for scale in (1e-300, 1e-9, 1e6, 1e300):
         assert knn_entropy(scale * x) == pytest.approx(h + 4 * np.log(scale), abs=1e-9)
+    scales = np.array([1e6, 1e-6, 3.0, 1e-200])
+    assert knn_entropy(x * scales - 5 * scales) == pytest.approx(h + np.log(scales).sum(), abs=1e-9)
+    # raw max-norm neighbourhoods let the largest units decide: off by nats
+    raw = knn_entropy(x * scales, standardize=False) - np.log(scales).sum()
+    assert abs(raw - h) > 1.0
 
 
 # ---- Gaussian --------------------------------------------------------------------------------

@@ -50,7 +50,12 @@ from structlearn.estimators._bitsets import (
     search_radius,
     set_bits,
 )
-from structlearn.estimators._common import as_sample_pair, as_samples, scale_to_unit
+from structlearn.estimators._common import (
+    as_sample_pair,
+    as_samples,
+    scale_to_unit,
+    standardize_with_scales,
+)
 from structlearn.estimators._common import standardize as _standardize
 from structlearn.utils.validation import check_option, check_random_state, check_scalar
 
@@ -62,9 +67,12 @@ _CHUNK = 256
 
 
 def _jitter(x: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndarray:
+    """``x`` plus seeded noise of ``jitter`` times each feature's mean magnitude (1 for an
+    all-zero feature), so the noise is small against every feature whatever its units."""
     if jitter == 0:
         return x
-    scale = np.maximum(1.0, np.abs(x).mean(axis=0))
+    scale = np.abs(x).mean(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
     return x + jitter * scale * rng.standard_normal(x.shape)
 
 
@@ -134,6 +142,7 @@ def knn_entropy(
     jitter: float = 1e-10,
     random_state: int | np.random.Generator | None = 0,
     workers: int = 1,
+    standardize: bool = True,
 ) -> float:
     r"""Kozachenko--Leonenko k-NN entropy (nats) of a continuous sample.
 
@@ -150,11 +159,16 @@ def knn_entropy(
         exact, while the bitsets fit in 256 MiB; else a tree), cKDTree ("kdtree"), or exact
         distance matrices ("brute").
     jitter : float
-        Tie-breaking noise, relative to the largest magnitude in x (0 disables).
+        Tie-breaking noise, relative to each feature's mean magnitude (0 disables).
     random_state : int, Generator or None
         Seeds the jitter.
     workers : int
         Threads (-1: every core); the estimate does not change.
+    standardize : bool
+        Estimate the entropy of the standardised features and add back the sum of their log
+        standard deviations (:math:`H(Dx) = H(x) + \log\det D`, exact), so the estimate is
+        equivariant to units per feature; ``False`` (the raw values, divided by one common scale)
+        lets the feature with the largest units decide the max-norm neighbours.
 
     Examples
     --------
@@ -166,7 +180,11 @@ def knn_entropy(
     n, d = xa.shape
     _check_common(k, n, algorithm, jitter)
     check_option(metric, "metric", _METRICS)
-    xa, log_c = scale_to_unit(xa)  # H(x) = H(x / c) + d log c: no overflow, no absolute jitter
+    if _check_flag(standardize, "standardize"):
+        xa, log_scales = standardize_with_scales(xa)  # H(x) = H(x / s) + sum_j log s_j
+        log_c = float(log_scales.sum()) / d
+    else:
+        xa, log_c = scale_to_unit(xa)  # H(x) = H(x / c) + d log c: nothing overflows
     xa = _jitter(xa, jitter, check_random_state(random_state))
     threads = _check_workers(workers)
     if metric == "chebyshev" and algorithm == "auto" and _use_bitsets(n, d, _BITSET_MIN_DIM_KL):
@@ -322,8 +340,7 @@ def ksg_mutual_information(
         build and the row blocks and marginals are shared out; the estimate does not change.
     standardize : bool
         Centre each feature and divide it by its standard deviation first (default), so the
-        estimate does not depend on units; ``False`` uses the raw values (and the jitter is then
-        relative to each feature's mean magnitude, at least 1).
+        estimate does not depend on units; ``False`` uses the raw values.
     metric : {"chebyshev", "euclidean"}
         Norm within each marginal: ``"chebyshev"`` is KSG's max-norm; ``"euclidean"`` uses
         Euclidean balls in x and in y, and the joint distance is the larger of the two, so the
