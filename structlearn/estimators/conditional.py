@@ -236,7 +236,11 @@ def conditional_mutual_information(
 def z_strata(z: Any, method: str, n_bins: int | None = None) -> np.ndarray:
     """Stratum id (n_samples,) of every sample of z: its symbol (``"discrete"``), else the tuple of
     quantile bins of its features (``n_bins`` per feature; default about ``(n / 20)^(1/d_z)``, so
-    that a stratum holds some 20 samples)."""
+    that a stratum holds some 20 samples).
+
+    >>> z_strata(np.array([0.1, 5.0, 0.3, 7.0]), "knn", n_bins=2).tolist()
+    [0, 1, 0, 1]
+    """
     if method == "discrete":
         return symbol_ids(z, "z")
     za = as_samples(z, "z")
