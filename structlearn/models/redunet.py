@@ -46,6 +46,7 @@ from structlearn.models.blocks import (
 )
 from structlearn.objectives.coding_rate import rate_reduction
 from structlearn.utils.validation import (
+    check_count,
     check_option,
     check_random_state,
     check_scalar,
@@ -55,7 +56,7 @@ __all__ = ["ReduNet", "ShiftInvariantReduNet1D", "ShiftInvariantReduNet2D"]
 
 
 def _check_redunet_params(est: BaseEstimator) -> None:
-    check_scalar(est.n_layers, "n_layers", kind=numbers.Integral, low=1)
+    check_count(est.n_layers, "n_layers")
     check_scalar(est.eta, "eta", low=0, low_inclusive=False)
     check_scalar(est.eps, "eps", low=0, low_inclusive=False)
     check_scalar(est.lmbda, "lmbda", low=0)

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from structlearn.objectives._linalg import logdet_spd
-from structlearn.objectives.base import Features, Loss, Objective
+from structlearn.objectives.base import Features, Loss, Objective, common_float, refuse_overflow
 from structlearn.utils.validation import (
     check_option,
     check_random_state,
@@ -83,14 +83,18 @@ def gaussian_entropy(
     if variance is not None:
         std = centred.pow(2).mean(0).add(1e-12).sqrt()
         centred = centred * (math.sqrt(variance) / std)
-    cov = (centred.T @ centred).double() / m
+    centred = centred.double()  # float32 squares of x1e30 input would overflow
+    cov = (centred.T @ centred) / m
     cov = cov + ridge * torch.eye(d, dtype=cov.dtype, device=cov.device)
     if ridge == 0 and m <= d:
         raise ValueError(
             f"Z: the covariance of {m} samples in {d} dimensions is singular (entropy -inf); "
             "pass ridge > 0 (a noise variance) or use more samples than features"
         )
-    h = 0.5 * logdet_spd(2 * math.pi * math.e * cov)
+    try:
+        h = 0.5 * logdet_spd(2 * math.pi * math.e * cov)
+    except ValueError:
+        h = torch.tensor(-math.inf)
     if not torch.isfinite(h):
         raise ValueError("Z: singular covariance (entropy -inf); pass ridge > 0")
     return h.to(Z.dtype)
@@ -185,11 +189,13 @@ def infomax_ica_objective(
             f"W: expected a square or overcomplete unmixing matrix (n_components >= n_features), "
             f"got shape {tuple(W.shape)}; reduce X's dimension (e.g. PCA) first"
         )
+    X, W, bias = common_float(X, W, bias)
     U = X @ W.T
     if bias is not None:
         U = U + bias
-    volume = 0.5 * logdet_spd((W.T @ W).double())
-    return (volume + NONLINEARITIES[nonlinearity](U).sum(1).mean().double()).to(X.dtype)
+    volume = 0.5 * logdet_spd((W.T @ W).double(), "W")  # a zero W: ValueError naming W
+    gain = volume + NONLINEARITIES[nonlinearity](U).sum(1).mean().double()
+    return refuse_overflow(gain, X, "X").to(X.dtype)
 
 
 class InfoMaxICA(Objective):
@@ -246,7 +252,7 @@ class InfoMaxICA(Objective):
         return U if self.bias is None else U + self.bias
 
     def forward(self, features: Features, targets: torch.Tensor | None = None) -> Loss:
-        X = self.select(features)
+        X = check_tensor(self.select(features), "features", ndim=2)
         gain = infomax_ica_objective(
             X,
             self.weight.to(X.dtype),
