@@ -109,6 +109,8 @@ def plot_tuned(config: dict[str, Any], records: list[SeedRecord]) -> Any:
                         label=label if i == 0 else None)  # fmt: skip
             ax.plot(v, np.full(v.size, y), ".", color=color, ms=3, alpha=0.6)
     ax.axvline(0, color="k", lw=1)
+    gap = config["claims"]["min_gap"]
+    ax.axvline(gap, color="0.6", lw=1, ls=":", label=f"premise threshold {gap:g}")
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("difference in test accuracy (tuned vs tuned)")
     ax.legend(frameon=False, fontsize="small")
