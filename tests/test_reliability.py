@@ -412,3 +412,13 @@ def test_entropy_gain_zca_and_mosaic_sizes_are_named():
         make_mosaic(10**9)
     with pytest.raises(ValueError, match=r"^grid: expected at most 1000 tiles per side"):
         make_mosaic(10, grid=10**9)
+
+
+def test_objectives_name_features_for_non_numeric_numpy_input():
+    """A numpy array of strings reached torch.as_tensor: "can't convert np.ndarray of type
+    numpy.str_" named nothing."""
+    from structlearn.objectives.bottleneck import VariationalIB
+
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    with pytest.raises(TypeError, match=r"^features: expected a numeric array, got dtype=<U"):
+        VariationalIB(3, 2, 3)(X.astype(str), torch.arange(6) % 3)
