@@ -576,8 +576,8 @@ def _bootstrap(
         g = _gains(np.array(values), has_input)
         gains.append(g)
         depths.append(recommended_depth(g, tolerance))
-    width = _gains(np.zeros(len(arrays)), has_input).size  # gains per resample
-    return np.array(gains).reshape(len(gains), width), np.array(depths, dtype=int)
+    n_layers = len(arrays) - 1 if has_input else len(arrays)
+    return np.array(gains).reshape(len(gains), n_layers), np.array(depths, dtype=int)
 
 
 def analyze_entropy_gain(
@@ -674,7 +674,7 @@ def analyze_entropy_gain(
     )
     depth = recommended_depth(gains, tol)
     boot_g, boot_d = _bootstrap(arrays, has_input, opts, tol, int(n_bootstrap), rng)
-    if len(boot_d) < n_bootstrap:
+    if 0 < n_bootstrap and len(boot_d) < n_bootstrap:
         warnings.warn(
             f"n_bootstrap: {n_bootstrap - len(boot_d)} of {n_bootstrap} resamples were skipped "
             "because some unit was constant on them (rarely active units); the interval uses the "
