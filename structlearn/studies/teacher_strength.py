@@ -134,14 +134,8 @@ class TeacherStrength(Study):
         strength = teacher.fan_out_weights(0).norm(dim=1).double().numpy()
         t_align = time_to_alignment(best, rec.epochs, a["align_threshold"])
         t_alt = time_to_alignment(best, rec.epochs, a["alternative_threshold"])
-        owner = final.argmax(axis=0)  # each student's best teacher unit
-        counts = np.array(
-            [
-                np.sum((owner == k) & (final.max(axis=0) >= a["alternative_threshold"]))
-                for k in range(len(strength))
-            ],
-            dtype=np.float64,
-        )
+        counts = aligned_students(final, a["alternative_threshold"])
+        counts_strict = aligned_students(final, a["align_threshold"])
         shuffled = np.random.default_rng(seed).permutation(strength)
         variance = float((Yt - Yt.mean(0)).pow(2).sum(1).mean())
         with torch.no_grad():
