@@ -75,7 +75,7 @@ def time_to_alignment(best: np.ndarray, epochs: np.ndarray, threshold: float) ->
     ``best`` (n_records, n_teacher), ``epochs`` (n_records,); never -> ``epochs[-1] + 1``.
 
     >>> time_to_alignment(np.array([[0.1, 0.99], [0.96, 0.99]]), np.array([0, 10]), 0.95).tolist()
-    [10, 0]
+    [10.0, 0.0]
     """
     hit = best >= threshold
     first = np.where(hit.any(0), epochs[np.argmax(hit, axis=0)], epochs[-1] + 1)
