@@ -21,6 +21,11 @@ ROOT = DOCS.parent
 STUDY_PACKAGE = "structlearn.studies"
 
 
+def _is_study(name: str) -> bool:
+    """A module of structlearn.studies that runs a study (defines ``STUDY``)."""
+    return hasattr(importlib.import_module(name), "STUDY")
+
+
 def public_modules() -> list[str]:
     """Dotted names of structlearn's public modules (no path part starting with ``_``)."""
     import structlearn
@@ -30,7 +35,7 @@ def public_modules() -> list[str]:
         parts = info.name.split(".")
         if any(p.startswith("_") for p in parts):
             continue
-        if info.name.startswith(STUDY_PACKAGE + ".") and info.name != STUDY_PACKAGE + ".base":
+        if info.name.startswith(STUDY_PACKAGE + ".") and _is_study(info.name):
             continue
         names.append(info.name)
     return sorted(names)
@@ -44,6 +49,24 @@ def _write(path: Path, text: str) -> None:
 
 def _title(text: str, char: str = "=") -> str:
     return f"{text}\n{char * len(text)}\n"
+
+
+def constants(name: str) -> list[str]:
+    """UPPER_CASE names assigned at the top level of module ``name`` (its constants)."""
+    import ast
+    import inspect
+
+    try:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+    except (OSError, TypeError):
+        return []
+    out = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for t in targets:
+            if isinstance(t, ast.Name) and t.id.isupper() and not t.id.startswith("_"):
+                out.append(t.id)
+    return out
 
 
 def own_names(name: str) -> list[str]:
@@ -66,7 +89,20 @@ def own_names(name: str) -> list[str]:
         if where is not None and where != name:
             continue
         out.append(n)
+    if not is_package:
+        out += [c for c in constants(name) if c not in out]
     return out
+
+
+def _constant(module: str, name: str) -> str:
+    """``py:data`` with the value and the ``#:`` comment (never the value's type's docstring)."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    value = repr(getattr(importlib.import_module(module), name))
+    shown = value if len(value) <= 80 and "\n" not in value else "(see the source)"
+    docs = ModuleAnalyzer.for_module(module).find_attr_docs().get(("", name), [])
+    body = "\n".join(f"   {line}" for line in docs if line.strip())
+    return f".. py:data:: {name}\n   :value: {shown}\n\n{body}\n"
 
 
 def _directive(module: str, name: str) -> str:
@@ -77,7 +113,7 @@ def _directive(module: str, name: str) -> str:
         return f".. autoclass:: {module}.{name}\n   :members:\n"
     if callable(obj):
         return f".. autofunction:: {module}.{name}\n"
-    return f".. autodata:: {module}.{name}\n   :no-value:\n"
+    return _constant(module, name)
 
 
 def reexports(name: str) -> list[tuple[str, str, str]]:

@@ -53,6 +53,7 @@ import numpy as np
 import torch
 
 from structlearn.utils.io import atomic_write_bytes, atomic_write_json, read_json
+from structlearn.utils.validation import check_array, check_labels
 
 FORMAT = "structlearn-recordings"
 VERSION = 1
@@ -144,6 +145,172 @@ class Recordings:
         """Activations of ``layer`` recorded after ``epoch``, shape (n_eval, n_units)."""
         return self.activations[layer][self.epoch_index(epoch)]
 
+    @classmethod
+    def from_arrays(
+        cls,
+        activations: Sequence[Any],
+        labels: Any,
+        epochs: Any = None,
+        *,
+        gradient_mean: Any = None,
+        gradient_std: Any = None,
+        gradient_epochs: Any = None,
+        layer_names: Sequence[str] | None = None,
+    ) -> Recordings:
+        """Recordings from plain arrays (what :func:`structlearn.train.train` writes).
+
+        Parameters
+        ----------
+        activations : sequence of arrays, one per layer, each (n_epochs, n_inputs, n_units_l)
+            Every layer's output on the evaluation inputs at each logged epoch.
+        labels : array-like of int, shape (n_inputs,), or None
+        epochs : array-like of int, shape (n_epochs,), or None
+            The logged epochs, increasing (default ``0, 1, ..., n_epochs - 1``).
+        gradient_mean, gradient_std : array-like, shape (n_gradient_epochs, n_layers), optional
+            Norms of the mean and standard deviation of the minibatch gradients per layer.
+        gradient_epochs : array-like of int, shape (n_gradient_epochs,), optional
+            Default: ``epochs``.
+        layer_names : sequence of str, optional
+            Default ``"layer 1"``, ...
+
+        Examples
+        --------
+        >>> rec = Recordings.from_arrays([np.zeros((3, 4, 2))], [0, 1, 0, 1])
+        >>> rec.epochs.tolist(), rec.layer_names, rec.at(0, 2).shape
+        ([0, 1, 2], ['layer 1'], (4, 2))
+        """
+        acts = _check_activation_list(activations)
+        n_epochs, n_inputs = acts[0].shape[:2]
+        if epochs is None:
+            ep = np.arange(n_epochs)
+        else:
+            ep = check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+        if ep.size != n_epochs:
+            raise ValueError(
+                f"epochs: expected {n_epochs} epochs (axis 0 of the activations), got {ep.size}"
+            )
+        if np.any(np.diff(ep) <= 0):
+            raise ValueError(f"epochs: expected increasing epochs, got {ep[:10].tolist()}")
+        if layer_names is None:
+            names = [f"layer {i + 1}" for i in range(len(acts))]
+        else:
+            names = [str(n) for n in layer_names]
+        if len(names) != len(acts):
+            raise ValueError(f"layer_names: expected {len(acts)} names, got {len(names)}")
+        y = None if labels is None else check_labels(labels, "labels", n_samples=n_inputs)
+        g_ep, g_mean, g_std = _gradient_arrays(
+            gradient_mean, gradient_std, gradient_epochs, ep, len(acts)
+        )
+        return cls(
+            epochs=ep,
+            activations=LayerActivations(acts, names),
+            labels=y,
+            layer_names=names,
+            n_units=[int(a.shape[2]) for a in acts],
+            gradient_epochs=g_ep,
+            gradient_mean=g_mean,
+            gradient_std=g_std,
+            gradient_groups=names if gradient_mean is not None else [],
+        )
+
+    def subset(
+        self,
+        *,
+        layers: Sequence[int] | None = None,
+        rows: Any = None,
+        epochs: Sequence[int] | None = None,
+    ) -> Recordings:
+        """The same recordings restricted to some layers, evaluation inputs and epochs.
+
+        Parameters
+        ----------
+        layers : sequence of int, optional
+            Layer positions to keep, in the order given (default all); the gradient statistics
+            keep the same columns.
+        rows : array-like of int, optional
+            Evaluation inputs to keep (indices into axis 1 of the activations and the labels).
+        epochs : sequence of int, optional
+            Recorded epochs to keep (values, increasing; a missing one is a ValueError naming it);
+            gradient records are kept at the same epochs when they were recorded there.
+
+        Returns
+        -------
+        Recordings
+            Arrays are views or copies of these; reducers' values are dropped when ``layers`` or
+            ``epochs`` change their axes.
+
+        Examples
+        --------
+        >>> rec = Recordings.from_arrays([np.arange(24.0).reshape(3, 4, 2)] * 2, [0, 1, 0, 1])
+        >>> sub = rec.subset(layers=[1], rows=[0, 3], epochs=[0, 2])
+        >>> sub.layer_names, sub.labels.tolist(), sub.at(0, 2).tolist()
+        (['layer 2'], [0, 1], [[16.0, 17.0], [22.0, 23.0]])
+        """
+        keep = list(range(self.n_layers)) if layers is None else self._layer_positions(layers)
+        e_idx = (
+            np.arange(self.epochs.size)
+            if epochs is None
+            else np.array([self.epoch_index(int(e)) for e in epochs], dtype=np.int64)
+        )
+        if e_idx.size == 0 or np.any(np.diff(e_idx) <= 0):
+            raise ValueError(f"epochs: expected increasing recorded epochs, got {epochs}")
+        r_idx = self._row_positions(rows)
+        acts = None
+        if self.activations._arrays is not None:
+            acts = [self.activations[i][e_idx][:, r_idx] for i in keep]
+        names = [self.layer_names[i] for i in keep]
+        g_ep, g_mean, g_std, groups = self._gradient_subset(keep, epochs)
+        same_axes = layers is None and epochs is None
+        return Recordings(
+            epochs=self.epochs[e_idx],
+            activations=LayerActivations(acts, names),
+            labels=None if self.labels is None else self.labels[r_idx],
+            layer_names=names,
+            n_units=[self.n_units[i] for i in keep],
+            gradient_epochs=g_ep,
+            gradient_mean=g_mean,
+            gradient_std=g_std,
+            gradient_groups=groups,
+            reduced=dict(self.reduced) if same_axes and rows is None else {},
+        )
+
+    def _layer_positions(self, layers: Sequence[int]) -> list[int]:
+        n = self.n_layers
+        out = []
+        for layer in layers:
+            if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
+                raise TypeError(f"layers: expected ints in [0, {n}), got {layer!r}")
+            if not -n <= layer < n:
+                raise ValueError(f"layers: no layer {layer}; the recordings hold {n} layers")
+            out.append(int(layer) % n)
+        if not out:
+            raise ValueError("layers: expected at least one layer, got none")
+        return out
+
+    def _row_positions(self, rows: Any) -> np.ndarray | slice:
+        if rows is None:
+            return slice(None)
+        n_eval = self.activations[0].shape[1] if self.activations._arrays is not None else None
+        r = np.asarray(rows)
+        if r.ndim != 1 or r.size == 0 or not np.issubdtype(r.dtype, np.integer):
+            raise ValueError(f"rows: expected a non-empty 1-D array of ints, got {rows!r}")
+        if n_eval is not None and (r.min() < 0 or r.max() >= n_eval):
+            raise ValueError(f"rows: expected indices in [0, {n_eval}), got {r.min()}..{r.max()}")
+        return r.astype(np.int64)
+
+    def _gradient_subset(self, keep: list[int], epochs: Sequence[int] | None) -> tuple:
+        """Gradient records at the kept epochs; columns of the kept layers (one per layer)."""
+        g = np.ones(self.gradient_epochs.size, dtype=bool)
+        if epochs is not None:
+            g = np.isin(self.gradient_epochs, np.asarray(epochs, dtype=np.int64))
+        mean, std = self.gradient_mean[g], self.gradient_std[g]
+        if self.gradient_mean.shape[1] == self.n_layers:
+            groups = [self.gradient_groups[i] for i in keep]
+            return self.gradient_epochs[g], mean[:, keep], std[:, keep], groups
+        if keep != list(range(self.n_layers)):  # columns are not layers: cannot select them
+            return np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros((0, 0)), []
+        return self.gradient_epochs[g], mean, std, list(self.gradient_groups)
+
     def gradient_snr(self) -> np.ndarray:
         """Signal-to-noise ratio ``gradient_mean / gradient_std``, shape (n_gradient_records, n_layers).
 
@@ -151,6 +318,52 @@ class Recordings:
         """
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.gradient_std > 0, self.gradient_mean / self.gradient_std, np.inf)
+
+
+def _check_activation_list(activations: Any) -> list[np.ndarray]:
+    """One 3-D array per layer, all with the same epochs and inputs (axes 0 and 1)."""
+    if isinstance(activations, np.ndarray | str) or not isinstance(activations, Sequence):
+        raise TypeError(
+            "activations: expected a list with one array (n_epochs, n_inputs, n_units) per layer, "
+            f"got {type(activations).__name__}"
+        )
+    acts = [
+        check_array(a, f"activations[{i}]", ndim=3, dtype=None) for i, a in enumerate(activations)
+    ]
+    if not acts:
+        raise ValueError("activations: expected at least one layer, got none")
+    n_epochs, n_inputs = acts[0].shape[:2]
+    for i, a in enumerate(acts):
+        if a.shape[:2] != (n_epochs, n_inputs):
+            raise ValueError(
+                f"activations[{i}]: has {a.shape[0]} epochs and {a.shape[1]} inputs but "
+                f"activations[0] has {n_epochs} and {n_inputs}; every layer must be recorded on "
+                "the same inputs at the same epochs"
+            )
+    return acts
+
+
+def _gradient_arrays(
+    mean: Any, std: Any, epochs: Any, default_epochs: np.ndarray, n_layers: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated (gradient_epochs, gradient_mean, gradient_std); empty when both are None."""
+    if mean is None and std is None:
+        return np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros((0, 0))
+    if mean is None or std is None:
+        raise ValueError("gradient_mean: gradient_mean and gradient_std go together; got only one")
+    m = check_array(mean, "gradient_mean", ndim=2)
+    s = check_array(std, "gradient_std", ndim=2)
+    ep = (
+        default_epochs
+        if epochs is None
+        else check_array(epochs, "gradient_epochs", ndim=1, dtype=np.int64)
+    )
+    if m.shape != s.shape or m.shape != (len(ep), n_layers):
+        raise ValueError(
+            f"gradient_std: expected gradient_mean and gradient_std of shape ({len(ep)}, "
+            f"{n_layers}) (gradient epochs, layers), got {m.shape} and {s.shape}"
+        )
+    return ep, m, s
 
 
 # --------------------------------------------------------------------------------------- writing

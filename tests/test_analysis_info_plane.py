@@ -13,12 +13,12 @@ from structlearn.analysis.info_plane import (
     detect_phase_transition,
     ib_bound_at,
     information_plane_points,
-    recordings_from_arrays,
 )
 from structlearn.data.tishby import load_tishby_task
-from structlearn.estimators import kde_mi_bounds, tishby_joint
+from structlearn.data.tishby_rule import tishby_joint
+from structlearn.estimators import kde_mi_bounds
 from structlearn.models.mlp import MLP
-from structlearn.recordings import RecordingWriter
+from structlearn.recordings import Recordings, RecordingWriter
 from structlearn.train import log_spaced_epochs
 from structlearn.utils.io import atomic_write_json, read_json
 
@@ -80,7 +80,7 @@ def test_identity_network_puts_every_layer_at_the_input_point(task, tmp_path):
 
 def test_shuffled_label_floor_is_seeded_averaged_and_plotted(task):
     acts = random_net_recordings(task, n_epochs=3)
-    rec = recordings_from_arrays(acts, task.y, [0, 10, 100], layer_names=list("abcdef"))
+    rec = Recordings.from_arrays(acts, task.y, [0, 10, 100], layer_names=list("abcdef"))
     res = analyze_information_plane(rec, null_shuffles=3, random_state=1)
     again = analyze_information_plane(rec, null_shuffles=3, random_state=1)
     np.testing.assert_array_equal(res.I_TY_null_nats, again.I_TY_null_nats)
@@ -109,7 +109,7 @@ def test_shuffled_label_floor_is_seeded_averaged_and_plotted(task):
 
 def test_binning_equals_a_brute_force_count(task):
     acts = random_net_recordings(task, n_epochs=2)
-    rec = recordings_from_arrays(acts, task.y, [0, 5])
+    rec = Recordings.from_arrays(acts, task.y, [0, 5])
     ixt, ity = information_plane_points(rec, n_bins=30, layers=[1, 4])
     for row, layer in enumerate([1, 4]):
         lo, hi = acts[layer].min(), acts[layer].max()  # "layer": one grid over the epochs
@@ -128,7 +128,7 @@ def test_binning_equals_a_brute_force_count(task):
 
 def test_ib_bound_lies_on_or_above_every_layer_point(task):
     acts = random_net_recordings(task, n_epochs=3)
-    rec = recordings_from_arrays([*acts, np.stack([task.X] * 3)], task.y, [0, 1, 2])
+    rec = Recordings.from_arrays([*acts, np.stack([task.X] * 3)], task.y, [0, 1, 2])
     p = tishby_joint(0.5)
     res = analyze_information_plane(rec, p_xy=p, value_range=(-1.0, 1.0))
     bound = ib_bound_at(res.ib, res.I_XT_nats)
@@ -146,7 +146,7 @@ def test_ib_bound_lies_on_or_above_every_layer_point(task):
 
 def test_deterministic_joint_gives_the_label_plane(task):
     acts = random_net_recordings(task, n_epochs=2)
-    rec = recordings_from_arrays(acts, task.y)
+    rec = Recordings.from_arrays(acts, task.y)
     by_labels = information_plane_points(rec)
     res = analyze_information_plane(rec, p_xy=tishby_joint(None), ib_betas=[0.5, 5.0, 50.0])
     np.testing.assert_allclose(res.I_XT_nats, by_labels[0], atol=1e-12)
@@ -158,7 +158,7 @@ def test_kde_estimator_matches_the_pairwise_bounds_and_a_closed_form():
     y = np.repeat([0, 1], 100)
     far = np.where(y[:, None] == 0, 0.0, 20.0) + 0.01 * rng.normal(size=(200, 2))
     near = 0.01 * rng.normal(size=(200, 2))
-    rec = recordings_from_arrays([np.stack([near, far])], y, [0, 7])
+    rec = Recordings.from_arrays([np.stack([near, far])], y, [0, 7])
     ixt, ity = information_plane_points(rec, estimator="kde", noise_variance=0.1)
     b = kde_mi_bounds(far, y, 0.1)
     assert (ixt[0, 1], ity[0, 1]) == pytest.approx((b["I_XT_upper_nats"], b["I_TY_upper_nats"]))
@@ -183,14 +183,14 @@ def test_snr_transition_found_where_it_was_put():
     # through recordings: the same rule on the geometric mean over layers
     mean = np.column_stack([snr, 2 * snr])
     with pytest.raises(ValueError, match="gradient_std"):  # one column per layer is required
-        recordings_from_arrays(
+        Recordings.from_arrays(
             [np.zeros((epochs.size, 4, 1))],
             [0, 1, 0, 1],
             epochs,
             gradient_mean=mean,
             gradient_std=np.ones_like(mean),
         )
-    rec = recordings_from_arrays(
+    rec = Recordings.from_arrays(
         [np.zeros((epochs.size, 4, 1))] * 2,
         [0, 1, 0, 1],
         epochs,
@@ -216,7 +216,7 @@ def test_snr_rule_matches_brute_force_and_refuses_small_drops():
 
 
 def test_full_batch_gradients_warn_and_report_no_transition():
-    rec = recordings_from_arrays(
+    rec = Recordings.from_arrays(
         [np.zeros((5, 4, 1))],
         [0, 1, 0, 1],
         gradient_mean=np.ones((5, 1)),
@@ -235,7 +235,7 @@ def test_compression_measured_not_assumed(task):
     sixteen[:, 4:] = 0.0  # 16 distinct states
     rising = np.stack([collapse, sixteen, x])
     rise_fall = np.stack([collapse, x, sixteen])
-    rec = recordings_from_arrays([rising, rise_fall], task.y, [0, 10, 100])
+    rec = Recordings.from_arrays([rising, rise_fall], task.y, [0, 10, 100])
     res = analyze_information_plane(rec, value_range=(0.0, 1.0))
     assert res.peak_epoch.tolist() == [100, 10]
     assert res.compression_nats == pytest.approx([0.0, np.log(4096) - np.log(16)], abs=1e-12)
@@ -248,7 +248,7 @@ def test_compression_measured_not_assumed(task):
 def test_json_and_figure(task, tmp_path):
     acts = random_net_recordings(task, n_epochs=3)
     mean = np.abs(np.random.default_rng(0).normal(size=(3, 6))) + 0.1
-    rec = recordings_from_arrays(
+    rec = Recordings.from_arrays(
         acts,
         task.y,
         [0, 10, 100],
@@ -277,7 +277,7 @@ def test_json_and_figure(task, tmp_path):
 def test_bad_input_names_what_is_missing(task, tmp_path):
     acts = [np.zeros((3, 8, 2)), np.zeros((3, 8, 3))]
     y = [0, 1] * 4
-    rec = recordings_from_arrays(acts, y, [0, 1, 5], layer_names=["h1", "h2"])
+    rec = Recordings.from_arrays(acts, y, [0, 1, 5], layer_names=["h1", "h2"])
     with pytest.raises(ValueError, match="'h9'"):
         analyze_information_plane(rec, layers=["h9"])
     with pytest.raises(ValueError, match="no layer 4"):
@@ -289,12 +289,12 @@ def test_bad_input_names_what_is_missing(task, tmp_path):
     with pytest.raises(ValueError, match=r"'h2'.*missing epochs \[5\]"):
         analyze_information_plane(rec)
     with pytest.raises(ValueError, match="activations\\[1\\]"):
-        recordings_from_arrays([np.zeros((3, 8, 2)), np.zeros((3, 7, 2))], y)
+        Recordings.from_arrays([np.zeros((3, 8, 2)), np.zeros((3, 7, 2))], y)
     with pytest.raises(ValueError, match="labels"):
-        recordings_from_arrays(acts, [0, 1, 0])
+        Recordings.from_arrays(acts, [0, 1, 0])
     with pytest.raises(ValueError, match="labels"):
-        analyze_information_plane(recordings_from_arrays(acts, y), labels=[0, 1])
-    ok = recordings_from_arrays(acts, y)
+        analyze_information_plane(Recordings.from_arrays(acts, y), labels=[0, 1])
+    ok = Recordings.from_arrays(acts, y)
     with pytest.raises(ValueError, match="noise_variance"):
         analyze_information_plane(ok, estimator="kde")
     with pytest.raises(ValueError, match="p_xy"):

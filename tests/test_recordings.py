@@ -166,3 +166,60 @@ def test_log_spaced_epochs_are_dense_early_and_sparse_late():
     late = np.sum(e > 9000)
     # geometric spacing: [0, 100] holds about half of log(101)/log(10001) of the points.
     assert early >= 40 and late <= 3
+
+
+def _arrays_recordings():
+    from structlearn.recordings import Recordings
+
+    rng = np.random.default_rng(3)
+    acts = [rng.normal(size=(4, 6, 3)), rng.normal(size=(4, 6, 2))]
+    mean, std = rng.random((4, 2)) + 0.1, rng.random((4, 2)) + 0.1
+    rec = Recordings.from_arrays(
+        acts,
+        [0, 1, 1, 0, 2, 2],
+        [0, 2, 5, 9],
+        gradient_mean=mean,
+        gradient_std=std,
+        layer_names=["a", "b"],
+    )
+    return rec, acts, mean, std
+
+
+def test_from_arrays_subset_selects_the_same_numbers():
+    rec, acts, mean, std = _arrays_recordings()
+    sub = rec.subset(layers=[1], rows=[5, 0, 2], epochs=[2, 9])
+    assert sub.layer_names == ["b"] and sub.n_units == [2]
+    assert sub.epochs.tolist() == [2, 9] and sub.labels.tolist() == [2, 0, 1]
+    np.testing.assert_array_equal(sub.activations[0], acts[1][[1, 3]][:, [5, 0, 2]])
+    assert sub.gradient_epochs.tolist() == [2, 9] and sub.gradient_groups == ["b"]
+    np.testing.assert_array_equal(sub.gradient_snr(), (mean / std)[[1, 3]][:, [1]])
+    whole = rec.subset()
+    np.testing.assert_array_equal(whole.activations[0], rec.activations[0])
+    assert whole.gradient_mean.shape == (4, 2)
+
+
+def test_from_arrays_and_subset_refuse_bad_input_naming_the_argument():
+    from structlearn.recordings import Recordings
+
+    rec, acts, _, _ = _arrays_recordings()
+    with pytest.raises(ValueError, match="epochs: expected increasing"):
+        Recordings.from_arrays(acts, None, [0, 5, 5, 9])
+    with pytest.raises(ValueError, match="layer_names"):
+        Recordings.from_arrays(acts, None, layer_names=["a"])
+    with pytest.raises(ValueError, match="gradient_mean"):
+        Recordings.from_arrays(acts, None, gradient_mean=np.ones((4, 2)))
+    with pytest.raises(ValueError, match="epoch 3 was not recorded"):
+        rec.subset(epochs=[0, 3])
+    with pytest.raises(ValueError, match=r"rows: expected indices in \[0, 6\)"):
+        rec.subset(rows=[0, 6])
+    with pytest.raises(ValueError, match="layers: no layer 2"):
+        rec.subset(layers=[2])
+
+
+def test_recordings_from_arrays_is_a_deprecated_alias():
+    from structlearn.analysis.info_plane import recordings_from_arrays
+
+    _, acts, _, _ = _arrays_recordings()
+    with pytest.warns(DeprecationWarning, match="Recordings.from_arrays"):
+        rec = recordings_from_arrays(acts, [0, 1, 1, 0, 2, 2], [0, 2, 5, 9])
+    np.testing.assert_array_equal(rec.activations[1], acts[1])

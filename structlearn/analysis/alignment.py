@@ -96,6 +96,12 @@ def _warn_constant(n_t: int, n_s: int) -> None:
         )
 
 
+def _column_scale(x: np.ndarray) -> np.ndarray:
+    """Largest magnitude of each column (1 for all-zero columns), shape (n_columns,)."""
+    top = np.abs(x).max(axis=0)
+    return np.where(top > 0, top, 1.0)
+
+
 def unit_correlation(teacher_acts: Any, student_acts: Any) -> np.ndarray:
     r"""Pearson correlation of every teacher unit with every student unit over samples (float64).
 
@@ -122,6 +128,7 @@ def unit_correlation(teacher_acts: Any, student_acts: Any) -> np.ndarray:
     t, s = _check_acts(teacher_acts, student_acts)
     if len(t) < 2:
         raise ValueError(f"teacher_acts: expected at least 2 samples, got {len(t)}")
+    t, s = t / _column_scale(t), s / _column_scale(s)  # Pearson is scale-free; x1e300 overflows
     dt, ds = t - t.mean(axis=0), s - s.mean(axis=0)
     corr, n_t, n_s = _correlation_from_moments((dt * dt).sum(0), (ds * ds).sum(0), dt.T @ ds)
     _warn_constant(n_t, n_s)

@@ -35,7 +35,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -52,23 +52,28 @@ from structlearn.estimators import (
     mutual_information_of_joint,
     row_keys,
 )
-from structlearn.recordings import LayerActivations, Recordings, load_recordings
+from structlearn.recordings import Recordings, load_recordings
+from structlearn.scalars import Scalar, Summarised
 from structlearn.utils.validation import (
     check_array,
     check_labels,
     check_option,
     check_random_state,
     check_scalar,
+    relabel,
 )
 
 __all__ = [
     "ESTIMATORS",
     "InformationPlane",
+    "LayerPlane",
     "analyze_information_plane",
     "compression",
     "detect_phase_transition",
+    "end_of_fitting",
     "ib_bound_at",
     "information_plane_points",
+    "largest_drop",
     "recordings_from_arrays",
 ]
 
@@ -90,105 +95,19 @@ def recordings_from_arrays(
     activations: Sequence[Any],
     labels: Any,
     epochs: Any = None,
-    *,
-    gradient_mean: Any = None,
-    gradient_std: Any = None,
-    gradient_epochs: Any = None,
-    layer_names: Sequence[str] | None = None,
+    **kwargs: Any,
 ) -> Recordings:
-    """Wrap plain arrays as :class:`~structlearn.recordings.Recordings` (what ``train`` writes).
+    """Deprecated alias of :meth:`structlearn.recordings.Recordings.from_arrays` (warns).
 
-    Parameters
-    ----------
-    activations : sequence of arrays, one per layer, each (n_epochs, n_inputs, n_units_l)
-        Every layer's output on the evaluation inputs at each logged epoch.
-    labels : array-like of int, shape (n_inputs,)
-    epochs : array-like of int, shape (n_epochs,), or None
-        The logged epochs (default ``0, 1, ..., n_epochs - 1``).
-    gradient_mean, gradient_std : array-like, shape (n_gradient_epochs, n_layers), optional
-        Norms of the mean and standard deviation of the minibatch gradients per layer.
-    gradient_epochs : array-like of int, shape (n_gradient_epochs,), optional
-        Default: ``epochs``.
-    layer_names : sequence of str, optional
-        Default ``"layer 1"``, ...
-
-    Returns
-    -------
-    Recordings
-
-    Examples
-    --------
-    >>> rec = recordings_from_arrays([np.zeros((3, 4, 2))], [0, 1, 0, 1])
-    >>> rec.epochs.tolist(), rec.layer_names, rec.at(0, 2).shape
-    ([0, 1, 2], ['layer 1'], (4, 2))
+    Recordings are a concept of :mod:`structlearn.recordings`, not of this analyzer.
     """
-    if isinstance(activations, np.ndarray | str) or not isinstance(activations, Sequence):
-        raise TypeError(
-            "activations: expected a list with one array (n_epochs, n_inputs, n_units) per layer, "
-            f"got {type(activations).__name__}"
-        )
-    acts = [
-        check_array(a, f"activations[{i}]", ndim=3, dtype=None) for i, a in enumerate(activations)
-    ]
-    if not acts:
-        raise ValueError("activations: expected at least one layer, got none")
-    n_epochs, n_inputs = acts[0].shape[:2]
-    for i, a in enumerate(acts):
-        if a.shape[:2] != (n_epochs, n_inputs):
-            raise ValueError(
-                f"activations[{i}]: has {a.shape[0]} epochs and {a.shape[1]} inputs but "
-                f"activations[0] has {n_epochs} and {n_inputs}; every layer must be recorded on "
-                "the same inputs at the same epochs"
-            )
-    ep = (
-        np.arange(n_epochs)
-        if epochs is None
-        else check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    warnings.warn(
+        "recordings_from_arrays is deprecated; use structlearn.recordings.Recordings.from_arrays "
+        "(same arguments)",
+        DeprecationWarning,
+        stacklevel=2,
     )
-    if ep.size != n_epochs:
-        raise ValueError(
-            f"epochs: expected {n_epochs} epochs (axis 0 of the activations), got {ep.size}"
-        )
-    names = (
-        [f"layer {i + 1}" for i in range(len(acts))] if layer_names is None else list(layer_names)
-    )
-    if len(names) != len(acts):
-        raise ValueError(f"layer_names: expected {len(acts)} names, got {len(names)}")
-    y = check_labels(labels, "labels", n_samples=acts[0].shape[1])
-    grads = _gradient_arrays(gradient_mean, gradient_std, gradient_epochs, ep, len(acts))
-    return Recordings(
-        epochs=ep,
-        activations=LayerActivations(acts, names),
-        labels=y,
-        layer_names=names,
-        n_units=[int(a.shape[2]) for a in acts],
-        gradient_epochs=grads[0],
-        gradient_mean=grads[1],
-        gradient_std=grads[2],
-        gradient_groups=names if gradient_mean is not None else [],
-    )
-
-
-def _gradient_arrays(
-    mean: Any, std: Any, epochs: Any, default_epochs: np.ndarray, n_layers: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if mean is None and std is None:
-        return np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros((0, 0))
-    if mean is None or std is None:
-        raise ValueError("gradient_mean: gradient_mean and gradient_std go together; got only one")
-    m = check_array(mean, "gradient_mean", ndim=2)
-    s = check_array(std, "gradient_std", ndim=2)
-    ep = (
-        default_epochs
-        if epochs is None
-        else check_array(epochs, "gradient_epochs", ndim=1, dtype=np.int64)
-    )
-    if m.shape != s.shape or m.shape != (len(ep), n_layers):
-        raise ValueError(
-            f"gradient_std: expected gradient_mean and gradient_std of shape ({len(ep)}, "
-            f"{n_layers}) (gradient epochs, layers), got {m.shape} and {s.shape}"
-        )
-    return ep, m, s
+    return Recordings.from_arrays(activations, labels, epochs, **kwargs)
 
 
 def _as_recordings(recordings: Any) -> Recordings:
@@ -198,7 +117,7 @@ def _as_recordings(recordings: Any) -> Recordings:
         return load_recordings(recordings)
     raise TypeError(
         "recordings: expected a Recordings, or the path of a run folder written by train(); for "
-        f"plain arrays use recordings_from_arrays(...); got {type(recordings).__name__}"
+        f"plain arrays use Recordings.from_arrays(...); got {type(recordings).__name__}"
     )
 
 
@@ -250,7 +169,8 @@ def _check_recordings(rec: Recordings, layers: list[int], labels: Any) -> np.nda
     y = rec.labels if labels is None else labels
     if y is None:
         raise ValueError("labels: the recordings hold no labels; pass labels=(n_eval,) ints")
-    return check_labels(y, "labels", n_samples=n_eval)
+    # coded 0..k-1: binning counts labels by position, and a label 10**9 asked for 440 GiB
+    return relabel(check_labels(y, "labels", n_samples=n_eval))[0]
 
 
 def _select_epochs(rec: Recordings, epochs: Any) -> np.ndarray:
@@ -326,7 +246,7 @@ def information_plane_points(
     Parameters
     ----------
     recordings : Recordings or path of a run folder
-        See :func:`recordings_from_arrays` for plain arrays.
+        See :meth:`Recordings.from_arrays` for plain arrays.
     estimator : {"binning", "kde"}
         ``"binning"``: ``n_bins`` equal-width bins per unit over ``value_range``, plug-in
         entropies of binned rows, :math:`I(X;T) = H(T)` (Shwartz-Ziv & Tishby).
@@ -414,6 +334,18 @@ def _points(
 
 
 # ------------------------------------------------------------------------------ SNR phases
+def check_epochs(epochs: Any, name: str = "epochs") -> np.ndarray:
+    """Epoch numbers as int64 (n,): finite, whole, non-negative and increasing, else a
+    ``ValueError`` naming ``name`` (a NaN epoch was cast to an integer with only a warning)."""
+    raw = check_array(epochs, name, ndim=1, dtype=None)
+    if not np.all(np.mod(raw, 1) == 0) or (raw < 0).any():
+        raise ValueError(f"{name}: expected whole, non-negative epoch numbers, got {raw.tolist()}")
+    ep = raw.astype(np.int64)
+    if (np.diff(ep) <= 0).any():
+        raise ValueError(f"{name}: expected increasing epochs, got {ep.tolist()}")
+    return ep
+
+
 def detect_phase_transition(epochs: Any, snr: Any, *, min_drop: float = 0.5) -> int | None:
     r"""Epoch where the gradient SNR falls from the fitting to the diffusion phase, or None.
 
@@ -444,7 +376,7 @@ def detect_phase_transition(epochs: Any, snr: Any, *, min_drop: float = 0.5) -> 
     >>> detect_phase_transition(epochs, np.full(10, 3.0)) is None
     True
     """
-    ep = check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    ep = check_epochs(epochs)
     s = check_array(snr, "snr", ndim=1)
     if s.shape != ep.shape:
         raise ValueError(f"snr: expected one value per epoch ({ep.size}), got {s.size}")
@@ -518,11 +450,39 @@ def compression(i_xt: Any, epochs: Any) -> tuple[np.ndarray, np.ndarray]:
     ([10, 100], [0.5, 0.0])
     """
     v = check_array(i_xt, "i_xt", ndim=2)
-    ep = check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    ep = check_epochs(epochs)
     if v.shape[1] != ep.size:
         raise ValueError(f"epochs: expected {v.shape[1]} epochs (columns of i_xt), got {ep.size}")
     peak = v.argmax(axis=1)
     return ep[peak], v.max(axis=1) - v[:, -1]
+
+
+def largest_drop(i_xt: Any) -> np.ndarray:
+    r"""Per layer, the largest fall below the running maximum (nats), shape (n_layers,).
+
+    :math:`\max_t (\max_{s \le t} I_s - I_t)`: compression that may be undone later (the
+    peak-to-last drop of :func:`compression` misses it).
+
+    >>> largest_drop([[1.0, 3.0, 2.0, 3.5], [1.0, 2.0, 3.0, 3.0]]).tolist()
+    [1.0, 0.0]
+    """
+    v = check_array(i_xt, "i_xt", ndim=2)
+    return (np.maximum.accumulate(v, axis=1) - v).max(axis=1)
+
+
+def end_of_fitting(epochs: Any, i_ty: Any, fraction: float = 0.9) -> int:
+    """First recorded epoch at which ``i_ty`` (one layer, shape (n_epochs,)) reaches ``fraction``
+    of its maximum: the end of the fitting phase.
+
+    >>> end_of_fitting([0, 10, 100, 1000], [0.0, 0.3, 0.65, 0.69], 0.9)
+    100
+    """
+    ep = check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    v = check_array(i_ty, "i_ty", ndim=1)
+    if v.size != ep.size:
+        raise ValueError(f"i_ty: expected one value per epoch ({ep.size}), got {v.size}")
+    check_scalar(fraction, "fraction", low=0.0, high=1.0, low_inclusive=False)
+    return int(ep[np.flatnonzero(v >= fraction * v.max())[0]])
 
 
 # ------------------------------------------------------------------------------ the IB bound
@@ -581,7 +541,45 @@ def _end_labels(
 
 
 @dataclass
-class InformationPlane(AnalysisResult):
+class LayerPlane(Summarised):
+    """One layer's scalar summaries of an :class:`InformationPlane` (``summary()`` gives them)."""
+
+    name: str
+    peak_I_XT_nats: float
+    final_I_XT_nats: float
+    final_I_TY_nats: float
+    peak_epoch: int
+    compression_nats: float
+    largest_drop_nats: float
+    fit_end_epoch: int
+    transition_epoch: int | None
+    ib_I_XT_nats: float | None = None
+    ib_I_TY_nats: float | None = None
+    ib_gap_nats: float | None = None
+
+    scalars: ClassVar[dict[str, Scalar]] = {
+        "peak_I_XT_nats": Scalar("nats", doc="largest I(X;T) over the recorded epochs"),
+        "final_I_XT_nats": Scalar("nats", doc="I(X;T) at the last recorded epoch"),
+        "final_I_TY_nats": Scalar("nats", True, doc="I(T;Y) at the last recorded epoch"),
+        "peak_epoch": Scalar("epoch", doc="epoch of the largest I(X;T)"),
+        "compression_nats": Scalar(
+            "nats", chance=0.0, doc="drop of I(X;T) from its peak to the last epoch"
+        ),
+        "largest_drop_nats": Scalar(
+            "nats", chance=0.0, doc="largest fall of I(X;T) below its running peak"
+        ),
+        "fit_end_epoch": Scalar("epoch", doc="first epoch with I(T;Y) >= fit_fraction of its max"),
+        "transition_epoch": Scalar("epoch", doc="this layer's gradient-SNR drop (None: none)"),
+        "ib_I_XT_nats": Scalar("nats", doc="I(X;T) of the binned layer, exact under p_xy"),
+        "ib_I_TY_nats": Scalar("nats", True, doc="I(T;Y) of the binned layer, exact under p_xy"),
+        "ib_gap_nats": Scalar(
+            "nats", False, doc="IB bound at the layer's I(X;T) minus its I(T;Y) (vertical)"
+        ),
+    }
+
+
+@dataclass
+class InformationPlane(AnalysisResult, Summarised):
     """The information plane of a run, its gradient phases, compression and the IB bound.
 
     Attributes
@@ -648,6 +646,80 @@ class InformationPlane(AnalysisResult):
     ib_points_nats: np.ndarray | None = None
     ib_gap_nats: np.ndarray | None = None
     I_TY_null_nats: np.ndarray | None = None
+    largest_drop_nats: np.ndarray | None = None
+    fit_end_epoch: list[int] | None = None
+
+    scalars: ClassVar[dict[str, Scalar]] = {
+        "H_X_nats": Scalar("nats", doc="log n_inputs: the ceiling of I(X;T) on this sample"),
+        "H_Y_nats": Scalar("nats", doc="entropy of the labels: the ceiling of I(T;Y)"),
+        "transition_epoch": Scalar(
+            "epoch", doc="gradient-SNR drop of the geometric mean over layers (None: none found)"
+        ),
+        "I_XY_nats": Scalar("nats", doc="I(X;Y) under p_xy: the top of the IB curve"),
+        "identity_ib_gap_nats": Scalar(
+            "nats", doc="the identity encoder T = X's vertical gap below the IB bound (a control)"
+        ),
+    }
+
+    @property
+    def I_XY_nats(self) -> float | None:
+        return None if self.ib is None else float(self.ib.I_XY)
+
+    @property
+    def identity_ib_gap_nats(self) -> float | None:
+        """Bound at I(X;T) = H(X) minus I(X;Y): what the identity encoder scores (0 up to the
+        curve's resolution: the vertical gap cannot tell a sufficient layer from no encoding)."""
+        if self.ib is None:
+            return None
+        return float(ib_bound_at(self.ib, [self.H_X_nats])[0] - self.ib.I_XY)
+
+    def layers(self) -> list[LayerPlane]:
+        """Per-layer scalar summaries, in the order of :attr:`layer_names`."""
+        drops = largest_drop(self.I_XT_nats) if self.largest_drop_nats is None else None
+        drops = self.largest_drop_nats if drops is None else drops
+        fits = self.fit_end_epoch or [end_of_fitting(self.epochs, row) for row in self.I_TY_nats]
+        out = []
+        for i, name in enumerate(self.layer_names):
+            ib = {}
+            if self.ib_points_nats is not None and self.ib_gap_nats is not None:
+                ib = {
+                    "ib_I_XT_nats": float(self.ib_points_nats[i, 0]),
+                    "ib_I_TY_nats": float(self.ib_points_nats[i, 1]),
+                    "ib_gap_nats": float(self.ib_gap_nats[i]),
+                }
+            out.append(
+                LayerPlane(
+                    name=name,
+                    peak_I_XT_nats=float(self.I_XT_nats[i].max()),
+                    final_I_XT_nats=float(self.I_XT_nats[i, -1]),
+                    final_I_TY_nats=float(self.I_TY_nats[i, -1]),
+                    peak_epoch=int(self.peak_epoch[i]),
+                    compression_nats=float(self.compression_nats[i]),
+                    largest_drop_nats=float(drops[i]),
+                    fit_end_epoch=int(fits[i]),
+                    transition_epoch=self.transition_epoch_per_layer[i],
+                    **ib,
+                )
+            )
+        return out
+
+    def layer_summaries(self) -> dict[str, dict[str, Any]]:
+        """``{layer name: LayerPlane.summary()}``: what studies store per layer."""
+        return {layer.name: layer.summary() for layer in self.layers()}
+
+    def curves(self) -> dict[str, Any]:
+        """The plane and the SNR per recorded epoch, JSON-ready (nats; log10 of the SNR)."""
+        with np.errstate(divide="ignore"):
+            log_snr = np.log10(self.gradient_snr) if self.gradient_snr.size else self.gradient_snr
+        return {
+            "epochs": self.epochs.tolist(),
+            "I_XT_nats": self.I_XT_nats.round(6).tolist(),
+            "I_TY_nats": self.I_TY_nats.round(6).tolist(),
+            "gradient_epochs": self.gradient_epochs.tolist(),
+            "log10_gradient_snr": (
+                log_snr.round(6).tolist() if self.snr_status == "measured" else None
+            ),
+        }
 
     def plot(self, ax: Any = None, *, cmap: str = "viridis") -> Any:
         """The information plane: one line per layer, points coloured by epoch, IB bound dashed,
@@ -727,6 +799,7 @@ def analyze_information_plane(
     ib_betas: Any = None,
     compression_tol: float = 0.1,
     min_snr_drop: float = 0.5,
+    fit_fraction: float = 0.9,
     null_shuffles: int = 1,
     random_state: int | np.random.Generator | None = 0,
 ) -> InformationPlane:
@@ -735,7 +808,7 @@ def analyze_information_plane(
     Parameters
     ----------
     recordings : Recordings or path of a run folder
-        From :func:`structlearn.train.train` (or :func:`recordings_from_arrays`).
+        From :func:`structlearn.train.train` (or :meth:`Recordings.from_arrays`).
     estimator, n_bins, value_range, noise_variance, kde_bound, labels, layers, epochs :
         See :func:`information_plane_points`.
     p_xy : array-like (n_inputs, n_classes), optional
@@ -743,7 +816,7 @@ def analyze_information_plane(
         for the IB bound; with ``estimator="binning"`` the whole plane is then evaluated under
         it (each snapshot's binned encoder, exactly), so that plane and bound are comparable
         (with the data's own deterministic labels this changes nothing). For the 12-bit task use
-        :func:`structlearn.estimators.tishby_joint` with a temperature > 0: with its
+        :func:`structlearn.data.tishby_rule.tishby_joint` with a temperature > 0: with its
         deterministic labels the bound is the trivial diagonal :math:`\min(I(X;T), H(Y))`. The
         final layers are compared as binned encoders (``n_bins``, ``value_range``), whose
         (I(X;T), I(T;Y)) under ``p_xy`` are exact, whatever ``estimator`` drew the plane.
@@ -753,6 +826,9 @@ def analyze_information_plane(
         Drop of I(X;T) after its peak (nats) above which a layer is said to compress.
     min_snr_drop : float
         Decades the SNR must fall by (:func:`detect_phase_transition`).
+    fit_fraction : float in (0, 1]
+        A layer's fitting ends at the first epoch its I(T;Y) reaches this share of its maximum
+        (:func:`end_of_fitting`).
     null_shuffles : int
         Label permutations for ``I_TY_null_nats`` (binning under the recorded labels; 0: none).
     random_state : int, Generator or None
@@ -765,7 +841,7 @@ def analyze_information_plane(
     Examples
     --------
     >>> acts = np.tile(np.eye(4)[None], (3, 1, 1))                 # a one-hot layer, 3 epochs
-    >>> res = analyze_information_plane(recordings_from_arrays([acts], [0, 0, 1, 1]))
+    >>> res = analyze_information_plane(Recordings.from_arrays([acts], [0, 0, 1, 1]))
     >>> round(float(res.I_XT_nats[0, -1]), 4), round(float(res.I_TY_nats[0, -1]), 4)
     (1.3863, 0.6931)
     """
@@ -776,6 +852,7 @@ def analyze_information_plane(
     plan = _check_plan(estimator, n_bins, value_range, noise_variance, kde_bound, len(chosen))
     tol = float(check_scalar(compression_tol, "compression_tol", low=0.0))
     check_scalar(min_snr_drop, "min_snr_drop", low=0.0)
+    check_scalar(fit_fraction, "fit_fraction", low=0.0, high=1.0, low_inclusive=False)
     joint = None if p_xy is None else _check_p_xy(p_xy, y.size)
     check_scalar(null_shuffles, "null_shuffles", kind=(int, np.integer), low=0)
     ixt, ity, ranges = _points(rec, chosen, idx, y, plan, joint if estimator == "binning" else None)
@@ -830,6 +907,8 @@ def analyze_information_plane(
         ib_points_nats=points,
         ib_gap_nats=gap,
         I_TY_null_nats=null,
+        largest_drop_nats=largest_drop(ixt),
+        fit_end_epoch=[end_of_fitting(ep, row, fit_fraction) for row in ity],
     )
 
 
