@@ -348,15 +348,6 @@ KINDS: dict[str, Callable[[argparse.Namespace], Analysis]] = {
 
 
 # ------------------------------------------------------------------------------------- writing
-def _check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not (out / "metrics.json").is_file():
-            raise ValueError(
-                f"--out: {out} exists and is not a structlearn results folder; choose another "
-                "folder (it would be replaced)"
-            )
-
-
 def _summary(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per top-level scalar of ``metrics``."""
     return [
@@ -385,7 +376,11 @@ def _write(out: Path, kind: str, options: dict[str, Any], result: Analysis, wall
     with atomic_directory(out) as tmp:
         atomic_write_json(tmp / "config.json", config)
         atomic_write_json(tmp / "metrics.json", metrics)
-        run = {"command": " ".join(sys.argv), "wall_time_s": round(wall, 2)}
+        run = {
+            "study": config["study"],
+            "command": " ".join(sys.argv),
+            "wall_time_s": round(wall, 2),
+        }
         atomic_write_json(tmp / "run.json", {**run, "versions": package_versions()})
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=["quantity", "value"])
@@ -431,8 +426,10 @@ def run_analysis(kind: str, input: str | Path, *, out: str | Path, **options: An
 
 
 def _run(args: argparse.Namespace) -> Path:
+    from structlearn.experiment import check_out
+
     out = Path(args.out)
-    _check_out(out)
+    check_out(out)
     if not Path(args.input).exists():
         raise ValueError(f"INPUT: no such file or folder {args.input!r}")
     started = time.time()
