@@ -6,6 +6,8 @@ can switch without its numbers moving.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -26,12 +28,22 @@ def test_group_split_never_puts_one_group_on_both_sides():
 
 
 def test_stratified_split_matches_the_study_copy_it_replaces():
-    from structlearn.studies.layerwise_vs_backprop import stratified_split
+    # the study copy (layerwise_vs_backprop, now data.tabular.split_table): scikit-learn's
+    # stratified train_test_split, then StandardScaler fitted on the training part
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from structlearn.data.tabular import split_table
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(90, 4)) * [1, 10, 100, 0.1] + 5
     y = np.repeat([0, 1, 2], 30)
-    old = stratified_split(X, y, 0.25, 7)
+    Xtr, Xte, _, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=7)
+    scaler = StandardScaler().fit(Xtr)
+    np.testing.assert_allclose(split_table(X, y, 0.25, 7).X_test, scaler.transform(Xte))
+    old = SimpleNamespace(
+        X_train=scaler.transform(Xtr), X_test=scaler.transform(Xte), y_test=yte, n_classes=3
+    )
     new = split_dataset(X, y, test_fraction=0.25, random_state=7, standardize_features=True)
     np.testing.assert_allclose(new.X_train, old.X_train, atol=1e-12)
     np.testing.assert_allclose(new.X_test, old.X_test, atol=1e-12)

@@ -75,6 +75,7 @@ from structlearn.analysis.layer_measures import (
 from structlearn.analysis.pixel_mi import (
     MosaicPixelMI,
     PixelMI,
+    analyze_pixel_mi,
     disc_offsets,
     edge_feature_maps,
     pixel_mi_by_offset,
@@ -85,6 +86,8 @@ from structlearn.analysis.pixel_mi import (
 from structlearn.analysis.probes import (
     LayerMaps,
     LayerProbes,
+    analyze_layer_maps,
+    analyze_probes,
     probe_layers,
     tsne_maps,
 )
@@ -135,7 +138,10 @@ __all__ = [
     "analyze_entropy_gain",
     "analyze_filters",
     "analyze_information_plane",
+    "analyze_layer_maps",
     "analyze_layer_measures",
+    "analyze_pixel_mi",
+    "analyze_probes",
     "analyze_random_networks",
     "best_tile_fraction",
     "best_window_fraction",

@@ -246,7 +246,7 @@ def information_plane_points(
     Parameters
     ----------
     recordings : Recordings or path of a run folder
-        See :meth:`Recordings.from_arrays` for plain arrays.
+        See :meth:`~structlearn.recordings.Recordings.from_arrays` for plain arrays.
     estimator : {"binning", "kde"}
         ``"binning"``: ``n_bins`` equal-width bins per unit over ``value_range``, plug-in
         entropies of binned rows, :math:`I(X;T) = H(T)` (Shwartz-Ziv & Tishby).
@@ -808,7 +808,7 @@ def analyze_information_plane(
     Parameters
     ----------
     recordings : Recordings or path of a run folder
-        From :func:`structlearn.train.train` (or :meth:`Recordings.from_arrays`).
+        From :func:`structlearn.train.train` (or :meth:`~structlearn.recordings.Recordings.from_arrays`).
     estimator, n_bins, value_range, noise_variance, kde_bound, labels, layers, epochs :
         See :func:`information_plane_points`.
     p_xy : array-like (n_inputs, n_classes), optional

@@ -28,6 +28,7 @@ are deterministic in ``eval()`` mode (the mean code).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ __all__ = [
     "VariationalIB",
     "gaussian_kl_to_standard",
     "kde_mutual_information",
+    "kde_upper_bound_mutual_information",
     "label_entropy",
 ]
 
@@ -82,7 +84,9 @@ def gaussian_kl_to_standard(mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor
     return refuse_overflow(kl.to(mu.dtype), mu, "mu")
 
 
-def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor) -> torch.Tensor:
+def kde_upper_bound_mutual_information(
+    h: torch.Tensor, noise_variance: float | torch.Tensor
+) -> torch.Tensor:
     r"""Upper bound on :math:`I(X;T)` for :math:`T = h(X) + \mathcal N(0, \sigma^2 I)`, in nats.
 
     .. math:: \hat I(X;T) = -\frac1n\sum_i\log\frac1n\sum_j
@@ -100,7 +104,8 @@ def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor
     noise_variance : float or scalar Tensor > 0
         :math:`\sigma^2` (a tensor keeps its gradient: a trainable noise level).
 
-    >>> round(float(kde_mutual_information(torch.tensor([[0.0], [100.0]]), 1.0)), 6)  # log 2
+    >>> h = torch.tensor([[0.0], [100.0]])
+    >>> round(float(kde_upper_bound_mutual_information(h, 1.0)), 6)  # log 2
     0.693147
     """
     h = check_tensor(h, "h", ndim=2)
@@ -122,6 +127,18 @@ def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor
     if huge:  # 0 * inf is NaN: coinciding points have exponent 0 whatever the scale
         exponent = torch.where(dist2 > 0, exponent, torch.zeros_like(exponent))
     return -(torch.logsumexp(exponent, dim=1) - math.log(n)).mean().to(dtype)
+
+
+def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor) -> torch.Tensor:
+    """Deprecated alias of :func:`kde_upper_bound_mutual_information` (warns): a differentiable
+    bound for training, not the estimator :func:`structlearn.estimators.kde_mutual_information`."""
+    warnings.warn(
+        "structlearn.objectives.kde_mutual_information is deprecated; use "
+        "kde_upper_bound_mutual_information (same arguments)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return kde_upper_bound_mutual_information(h, noise_variance)
 
 
 def label_entropy(labels: torch.Tensor, n_classes: int) -> float:
@@ -336,7 +353,7 @@ class NonlinearIB(_InformationBottleneck):
 
     The tap ``h`` (shape (n_samples, bottleneck_dim)) becomes :math:`T = h + \sigma\epsilon`; a
     decoder (linear, or one hidden ReLU layer) predicts the class from :math:`T`.
-    ``loss = CE + β·Î(X;T)`` with :func:`kde_mutual_information`, or ``CE + β·Î(X;T)²`` with
+    ``loss = CE + β·Î(X;T)`` with :func:`kde_upper_bound_mutual_information`, or ``CE + β·Î(X;T)²`` with
     ``squared=True`` (Kolchinsky, Tracey & Van Kuyk 2019: needed to trace the IB curve when
     :math:`Y` is a deterministic function of :math:`X`).
 
@@ -405,7 +422,7 @@ class NonlinearIB(_InformationBottleneck):
         h = self._bottleneck(features)
         y = self._labels(targets, h.shape[0], h.device)
         var = self.noise_variance.to(h.dtype)
-        i_xt = kde_mutual_information(h, var)
+        i_xt = kde_upper_bound_mutual_information(h, var)
         # noise drawn in row-major order whatever h's memory layout, so a seed fixes the loss
         noise = torch.randn(h.shape, dtype=h.dtype, device=h.device) if self.training else 0.0
         T = h + var.sqrt() * noise

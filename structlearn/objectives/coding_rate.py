@@ -56,6 +56,7 @@ __all__ = [
     "check_membership",
     "coding_rate",
     "compressed_coding_rate",
+    "delta_R_nats",
     "rate_reduction",
 ]
 
@@ -401,6 +402,33 @@ def rate_reduction(
         R, Rc = _coding_rate(Z, eps), _compressed_rate_soft(Z, membership, eps)
     delta = gamma_r * R - gamma_c * Rc
     return RateReduction(delta.to(Z.dtype), R.to(Z.dtype), Rc.to(Z.dtype))
+
+
+def delta_R_nats(
+    Z: np.ndarray,
+    labels: np.ndarray,
+    eps: float,
+    *,
+    n_classes: int | None = None,
+    normalize: bool = False,
+) -> float:
+    """ΔR (nats) of numpy features Z (n_samples, n_features) with hard labels, in float64.
+
+    The numpy face of :func:`rate_reduction` (weights 1) for measuring features rather than
+    training them; ``normalize`` projects each row onto the unit sphere first.
+
+    >>> Z = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> round(delta_R_nats(Z, np.array([0, 0, 1, 1]), eps=1.0), 6)
+    0.143841
+    """
+    out = rate_reduction(
+        torch.as_tensor(np.asarray(Z, dtype=np.float64)),
+        torch.as_tensor(np.asarray(labels)),
+        eps,
+        normalize=normalize,
+        n_classes=n_classes,
+    )
+    return float(out.deltaR)
 
 
 # --------------------------------------------------------------------------- module
