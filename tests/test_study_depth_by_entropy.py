@@ -67,7 +67,7 @@ def test_saturation_and_premise_on_constructed_curves():
     assert not rises_and_saturates([0.5, 0.49, 0.2], 0.02)  # the input is best
 
 
-def test_untrained_control_has_random_unit_norm_atoms_of_the_same_shapes():
+def test_untrained_control_has_random_atoms_of_the_trained_shapes_and_norms():
     from structlearn.models.stack import SparseCodingStack
 
     X = np.random.default_rng(0).laplace(size=(200, 8))
@@ -75,7 +75,7 @@ def test_untrained_control_has_random_unit_norm_atoms_of_the_same_shapes():
     ctl = _untrained(stack, np.random.default_rng(1))
     for D, R in zip(stack.components_, ctl.components_, strict=True):
         assert D.shape == R.shape and not np.allclose(D, R)
-        np.testing.assert_allclose(np.linalg.norm(R, axis=1), 1.0)
+        np.testing.assert_allclose(np.linalg.norm(R, axis=1), np.linalg.norm(D, axis=1))
     assert [c.shape for c in ctl.transform_all(X)] == [(200, 8), (200, 8)]
 
 
@@ -114,3 +114,18 @@ def test_bad_config_raises_config_error_naming_the_key(override, key, tmp_path):
             CONFIG, out=tmp_path / "r", preset="smoke", overrides=[override, *extra], quiet=True
         )
     assert not (tmp_path / "r").exists()
+
+
+def test_untrained_ica_control_unmixes_with_random_rows_of_the_trained_norms():
+    from structlearn.models.stack import SparseCodingStack
+
+    X = np.random.default_rng(2).laplace(size=(300, 6))
+    stack = SparseCodingStack(n_layers=2, n_atoms=4, method="ica", n_iter=200, random_state=0)
+    stack.fit(X)
+    ctl = _untrained(stack, np.random.default_rng(3))
+    first = ctl.components_[0]
+    np.testing.assert_allclose(
+        np.linalg.norm(first, axis=1), np.linalg.norm(stack.components_[0], axis=1)
+    )
+    np.testing.assert_allclose(ctl.transform_all(X)[0], (X - ctl.ica_[0].mean_) @ first.T)
+    assert not np.allclose(stack.transform_all(X)[0], ctl.transform_all(X)[0])

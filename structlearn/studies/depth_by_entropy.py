@@ -22,7 +22,8 @@ the bundled photographs (``photos``: the probe reads which photograph a patch ca
   ``verdict.depth_tolerance`` layers.
 - **Alternatives**: the same with the coding rate, the sum of marginal entropies and the
   standardised Gaussian log-det (undefined, so undecided, where a layer is below full rank).
-- **Control**: the same stack with random unit-norm dictionaries (untrained).
+- **Control**: the same stack untrained: every layer's atoms (ICA: unmixing rows) replaced by
+  random Gaussian rows of the same norms.
 """
 
 from __future__ import annotations
@@ -153,10 +154,15 @@ def rises_and_saturates(accuracy: Any, tolerance: float) -> bool:
 
 
 def _untrained(stack: Any, rng: np.random.Generator) -> Any:
-    """The stack with every dictionary replaced by random unit-norm atoms (the control)."""
+    """The stack with every layer's atoms (or ICA unmixing rows) replaced by random Gaussian rows
+    of the trained rows' norms: the untrained control."""
     ctl = copy.deepcopy(stack)
-    atoms = [rng.standard_normal(D.shape) for D in stack.components_]
-    ctl.components_ = [D / np.linalg.norm(D, axis=1, keepdims=True) for D in atoms]
+    for layer, D in enumerate(stack.components_):
+        R = rng.standard_normal(D.shape)
+        R *= (np.linalg.norm(D, axis=1) / np.linalg.norm(R, axis=1))[:, None]
+        ctl.components_[layer] = R
+        if ctl.ica_:
+            ctl.ica_[layer].components_ = R  # FastICA.transform: (X - mean_) @ components_.T
     return ctl
 
 
@@ -188,9 +194,10 @@ class DepthByEntropy(Study):
             stack.fit(X_train)
         except ValueError as exc:  # group_size not dividing n_atoms, too many ICA components
             raise ConfigError(f"stack: {exc}") from None
-        stacks = {"trained": stack}
-        if s["method"] == "sparse_coding":
-            stacks["untrained"] = _untrained(stack, np.random.default_rng([seed, 1]))
+        stacks = {
+            "trained": stack,
+            "untrained": _untrained(stack, np.random.default_rng([seed, 1])),
+        }
         metrics: dict[str, Any] = {"data": {"task": task, "n_eval": len(y_eval)}}
         for name, st in stacks.items():
             metrics[name] = self._one_stack(config, st.transform_all(X_eval), X_eval, y_eval, seed)
@@ -240,12 +247,7 @@ class DepthByEntropy(Study):
         tol, k = config["measure"]["tolerance"], config["verdict"]["depth_tolerance"]
         p_tol = config["probe"]["tolerance"]
         what = "chose the accuracy-saturation depth" + (f" (within {k} layers)" if k else "")
-        controls = [
-            Control("untrained stack (random dictionaries)", _mismatch("untrained", MEASURES[0]))
-        ]
-        if config["stack"]["method"] != "sparse_coding":
-            controls = [Control("the same stack (no untrained control for ICA)", _mismatch(
-                "trained", MEASURES[0]))]  # fmt: skip
+        controls = [Control("untrained stack (random atoms)", _mismatch("untrained", MEASURES[0]))]
         return [
             Claim(
                 text=f"the depth after which every layer adds less than {tol:g} nats of channel "
@@ -331,8 +333,6 @@ def _accuracy_figure(records: list[SeedRecord]) -> Any:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0), constrained_layout=True)
     for key, style in (("trained", "o-"), ("untrained", "s--")):
-        if key not in records[0].metrics:
-            continue
         acc = np.array([r.metrics[key]["accuracy"] for r in records])
         x = np.arange(acc.shape[1])
         for a in acc:
