@@ -13,9 +13,14 @@ measures
   the epoch where it falls from the "fitting" (drift) phase to the "diffusion" phase (the rule is
   in :func:`detect_phase_transition`);
 - compression: how far each layer's :math:`I(X;T)` falls after its peak (measured, never assumed:
-  Saxe et al. found that it depends on the activation and the estimator);
-- for discrete inputs, the Information Bottleneck bound of the joint :math:`p(x, y)` on the same
-  axes and each final layer's distance below it.
+  Saxe et al. found that it depends on the activation and the estimator), whether the layer sits
+  at the estimator's ceiling log n all run (then it cannot register a drop), and the share of
+  training after its peak;
+- for discrete inputs, the Information Bottleneck curve of the joint :math:`p(x, y)` on the same
+  axes, and for each binned layer (an exact encoder under p(x, y)) its distance to the curve:
+  the vertical gap below it, the horizontal excess (:func:`ib_excess`: the I(X;T) spent beyond
+  the least any encoder needs for its I(T;Y)), the IB Lagrangian gap at the matched beta
+  (:func:`ib_lagrangian_gap`), and how far its encoder is from the IB self-consistent equations.
 
 References
 ----------

@@ -70,41 +70,42 @@ PLANE_NAMES = {
 }
 
 
-def _share_compressing(kind: str, hidden: list[str], tol: float, plane: str = "plane") -> Measure:
-    def share(m: dict) -> float:
-        below = _below(_at(m, kind, plane), hidden)
-        return _mean_or_nan([float(layer["compression_nats"] > tol) for layer in below])
+def _over_layers(kind: str, plane: str, layers: Any, value: Any, label: str, unit: str):
+    """A per-seed number from the layers ``layers(plane)`` picks, reduced by ``value``."""
+    return Measure(lambda m: value(layers(_at(m, kind, plane))), label + PLANE_NAMES[plane], unit)
 
-    return Measure(
-        share,
+
+def _share_compressing(kind: str, hidden: list[str], tol: float, plane: str = "plane") -> Measure:
+    return _over_layers(
+        kind,
+        plane,
+        lambda p: _below(p, hidden),
+        lambda ls: _mean_or_nan([float(x["compression_nats"] > tol) for x in ls]),
         f"share of {kind}'s hidden layers below the ceiling that drop > {tol:g} nats after the "
-        f"peak{PLANE_NAMES[plane]}",
+        "peak",
         "fraction",
     )
 
 
 def _max_drop(kind: str, hidden: list[str], plane: str = "plane") -> Measure:
-    def drop(m: dict) -> float:
-        below = _below(_at(m, kind, plane), hidden)
-        return max((layer["compression_nats"] for layer in below), default=math.nan)
-
-    return Measure(
-        drop,
-        f"largest drop of I(X;T) after its peak over {kind}'s hidden layers below the "
-        f"ceiling{PLANE_NAMES[plane]}",
+    return _over_layers(
+        kind,
+        plane,
+        lambda p: _below(p, hidden),
+        lambda ls: max((x["compression_nats"] for x in ls), default=math.nan),
+        f"largest drop of I(X;T) after its peak over {kind}'s hidden layers below the ceiling",
         "nats",
     )
 
 
 def _share_after_peak(kind: str, hidden: list[str], tol: float, plane: str = "plane") -> Measure:
-    def share(m: dict) -> float:
-        layers = _compressing(_at(m, kind, plane), hidden, tol)
-        return _mean_or_nan([layer["share_after_peak"] for layer in layers])
-
-    return Measure(
-        share,
+    return _over_layers(
+        kind,
+        plane,
+        lambda p: _compressing(p, hidden, tol),
+        lambda ls: _mean_or_nan([x["share_after_peak"] for x in ls]),
         f"share of training epochs after the peak of I(X;T), mean over {kind}'s compressing "
-        f"layers below the ceiling{PLANE_NAMES[plane]}",
+        "layers below the ceiling",
         "fraction",
     )
 
