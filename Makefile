@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install -q -c constraints.txt
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test test-slow test-browser bench lint clean
+.PHONY: install demo test test-slow test-browser bench lint docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
+	$(PIP) -e ".[dev,docs]"
 	$(BIN)/python -m pytest -q -m slow
 
 # The report checked in a real headless browser (Debian's Chromium + Playwright; root, or sudo).
@@ -35,6 +36,11 @@ test-browser: $(STAMP)
 bench: $(STAMP)
 	$(PIP) -e ".[dev,bench]"
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
+
+# The documentation site (Sphinx + sphinx-gallery): docs/_build/html/index.html. Warnings are errors.
+docs: $(STAMP)
+	$(PIP) -e ".[dev,docs]"
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

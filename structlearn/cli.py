@@ -1,4 +1,4 @@
-"""Command line: ``structlearn run | list | report | sweep``.
+"""Command line: ``structlearn run | list | report | sweep | analyze``.
 
 Exit status 0 on success, 2 on a user error (bad config, bad data, bad arguments) with one line on
 stderr naming what was wrong, 130 on Ctrl-C (checkpoints are kept for ``--resume``). ``sweep`` exits
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from structlearn.analyze import add_parser as add_analyze_parser
 from structlearn.config import ConfigError, load_yaml
 
 
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sw.add_argument("--resume", action="store_true", help="interrupted runs resume checkpoints")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    add_analyze_parser(sub)
     return p
 
 
@@ -200,6 +202,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from structlearn.analyze import cmd_analyze
+
+    return cmd_analyze(args)
+
+
 def _one_line(exc: BaseException) -> str:
     """The error as one line: the file an OSError is about, what ran out of memory."""
     if isinstance(exc, MemoryError):
@@ -214,8 +222,10 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     args = _parser().parse_args(argv)
     commands = {"run": _cmd_run, "list": _cmd_list, "report": _cmd_report, "sweep": _cmd_sweep}
+    commands["analyze"] = _cmd_analyze
     try:
         return commands[args.command](args)
     except (ConfigError, ValueError, OSError, MemoryError) as exc:

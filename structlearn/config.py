@@ -42,7 +42,7 @@ class Field:
     type : expected type: int, float, bool, str, list, dict, or a tuple of them; float accepts ints.
     default : value used when the key is absent.
     low, high : inclusive bounds for numbers (or for list lengths when ``type`` is list). An
-        ``int`` field without ``high`` is a count and gets :data:`MAX_COUNT` (stated in errors).
+        ``int`` field without ``high`` is a count and gets ``MAX_COUNT`` = 10**6 (stated in errors).
     choices : allowed values.
     item : type of list items (checked when given).
     length : required list length.
@@ -112,7 +112,7 @@ MAX_COUNT = 10**6
 
 
 def _high(field: Field) -> float | None:
-    """The field's upper bound: its own, else :data:`MAX_COUNT` for a count (an int field)."""
+    """The field's upper bound: its own, else ``MAX_COUNT`` for a count (an int field)."""
     if field.high is not None:
         return field.high
     types = field.type if isinstance(field.type, tuple) else (field.type,)

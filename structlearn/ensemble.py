@@ -9,7 +9,7 @@ back, for each one, what :func:`structlearn.train.train` would have given for it
 Equality with the single-network path (network ``s`` vs ``train(..., seed=seeds[s])``)
 ---------------------------------------------------------------------------------------
 - Bitwise: the initial weights (copied from the S :class:`MLP` by
-  :meth:`StackedMLP.from_mlps`); the minibatch order (``torch.randperm`` under a generator seeded
+  :meth:`~structlearn.models.stacked_mlp.StackedMLP.from_mlps`); the minibatch order (``torch.randperm`` under a generator seeded
   ``seed + epoch``, what ``DistributedSampler(seed=seed).set_epoch(epoch)`` draws); the noise of
   noisy layers (drawn from a per-network generator reseeded from ``(seed, 0, epoch)`` at every
   epoch, as the single trainer reseeds torch's global one); the optimiser's update given the same

@@ -34,11 +34,17 @@ _KEY_UNITS = ("nats", "bits", "px", "s")
 class Scalar:
     """How to read one scalar summary of a result.
 
-    unit : "nats", "px", "fraction", "count", "accuracy", "" ...; nats/bits/px/s are appended to
+    Attributes
+    ----------
+    unit : str
+        "nats", "px", "fraction", "count", "accuracy", "" ...; nats/bits/px/s are appended to
         the key name.
-    higher_is_better : True, False, or None where the direction depends on the question.
-    chance : the value with no structure (a number, or a function of the result), or None.
-    doc : one line for the report and the documentation.
+    higher_is_better : bool or None
+        True, False, or None where the direction depends on the question.
+    chance : float, callable or None
+        The value with no structure (a number, or a function of the result), or None.
+    doc : str
+        One line for the report and the documentation.
     """
 
     unit: str = ""

@@ -270,7 +270,7 @@ def test_stochastic_labels_follow_their_probabilities():
     d = load_source("tishby12:stochastic", temperature=2.0, random_state=0)
     p = d.meta["p_y1"]
     # the all-off input scores -theta, the lowest score: p = sigmoid(-theta / T)
-    from structlearn.estimators._tishby import TISHBY_THRESHOLD
+    from structlearn.data.tishby_rule import TISHBY_THRESHOLD
 
     assert p.min() == pytest.approx(1 / (1 + np.exp(TISHBY_THRESHOLD / 2.0)), rel=1e-12)
     sd = np.sqrt(np.sum(p * (1 - p)))

@@ -28,7 +28,7 @@ from structlearn.objectives.stacked import (
     class_argmax,
     stacked_objective,
 )
-from structlearn.objectives.supervised import CrossEntropy
+from structlearn.objectives.supervised import CrossEntropy, MeanSquaredError
 from structlearn.recordings import load_recordings
 from structlearn.train import TrainConfig, _seed_epoch, train
 
@@ -128,7 +128,8 @@ def test_stacked_losses_equal_the_single_ones():
         assert float(loss.parts["accuracy"][s]) == pytest.approx(single.parts["accuracy"])
     pred, target = torch.randn(3, 20, 2, generator=gen), torch.randn(3, 20, 2, generator=gen)
     mse = StackedSquaredError()([pred], target).total
-    assert torch.allclose(mse, ((pred - target) ** 2).sum(2).mean(1))
+    for s in range(3):
+        assert abs(float(mse[s]) - MeanSquaredError()(pred[s], target[s]).parts["mse"]) < 1e-6
 
 
 # ------------------------------------------------------------------------------ vs train()
@@ -380,6 +381,7 @@ def test_divergence_names_the_network():
 
 def test_stacked_objective_mapping():
     assert isinstance(stacked_objective(CrossEntropy(tap=1)), StackedCrossEntropy)
+    assert isinstance(stacked_objective(MeanSquaredError()), StackedSquaredError)
     assert stacked_objective(CrossEntropy(tap=1)).tap == 1
 
     class WithStacked(torch.nn.Module):
@@ -439,3 +441,30 @@ def test_train_networks_streams_big_recordings_to_a_scratch_folder(monkeypatch):
     del results
     gc.collect()
     assert not folder.exists()
+
+
+def test_regression_students_match_the_single_trainer():
+    """The teacher-student setting: ReLU students, mean squared error on float targets."""
+    X, _ = task()
+    Y = np.tanh(X @ np.random.default_rng(1).normal(size=(6, 3))).astype(np.float32)
+    config = TrainConfig(
+        optimizer="adam",
+        lr=0.01,
+        epochs=60,
+        batch_size=32,
+        record_epochs="none",
+        record_gradients=False,
+        store_activations=False,
+    )
+    runs = {}
+    for flag in (True, False):
+        nets = [MLP([6, 8, 3], "relu", random_state=s) for s in (2, 3)]
+        res = ens.train_networks(
+            nets, MeanSquaredError(), [(X, Y)] * 2, seeds=[2, 3], config=config, ensemble=flag
+        )
+        runs[flag] = (nets, [r.final_metrics["train_mse"] for r in res])
+    for a, b in zip(runs[True][0], runs[False][0]):
+        for p, q in zip(a.parameters(), b.parameters()):
+            assert float((p - q).detach().abs().max()) < 1e-5
+    np.testing.assert_allclose(runs[True][1], runs[False][1], rtol=1e-5)
+    assert runs[True][1][0] < 0.5 * float(((Y - Y.mean(0)) ** 2).sum(1).mean())  # it learned

@@ -372,8 +372,9 @@ def layer_entropies(
     Parameters
     ----------
     layers : mapping name -> array (n_samples, n_units), or list of arrays / tensors
-        Every layer's features on the same inputs (e.g. the taps an :class:`~structlearn.models.
-        mlp.MLP` returns, or ``stack.transform_all(X)``); extra axes are flattened.
+        Every layer's features on the same inputs (e.g. the taps an
+        :class:`~structlearn.models.mlp.MLP` returns, or ``stack.transform_all(X)``); extra axes
+        are flattened.
     normalisation : {"standardise", "pca", "none"}
         See :func:`normalise_layer`; with ``"pca"`` every layer is projected to the same
         dimension ``n_components`` (default: the narrowest layer's).

@@ -984,8 +984,8 @@ def analyze_information_plane(
         final layers are compared as binned encoders (``n_bins``, ``value_range``), whose
         (I(X;T), I(T;Y)) under ``p_xy`` are exact, whatever ``estimator`` drew the plane.
     ib_betas : array-like or IBCurve, optional
-        Trade-offs for :func:`~structlearn.estimators.ib_curve` (default :data:`DEFAULT_BETAS`),
-        or a curve of the same ``p_xy`` computed before (used as it is).
+        Trade-offs for :func:`~structlearn.estimators.ib_curve` (default ``DEFAULT_BETAS``, 50
+        values from 0.5 to 1000), or a curve of the same ``p_xy`` computed before (used as it is).
     compression_tol : float
         Drop of I(X;T) after its peak (nats) above which a layer is said to compress.
     min_snr_drop : float

@@ -24,7 +24,7 @@ _BINS = 2000
 
 
 def cdf_distance(g: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> float:
-    """Kolmogorov–Smirnov distance sup |g(x) − F_n(x)| between ``g`` and the inputs' empirical CDF.
+    """Kolmogorov–Smirnov distance ``sup |g(x) − F_n(x)|`` between ``g`` and the inputs' empirical CDF.
 
     ``x`` (n,): inputs. Both sides of every step of ``F_n`` are compared.
 

@@ -170,7 +170,7 @@ def _csv(spec: SourceSpec, opts: dict, rng: np.random.Generator) -> Dataset:
 
 def _tishby(spec: SourceSpec, opts: dict, rng: np.random.Generator) -> Dataset:
     from structlearn.data.tishby import load_tishby_task
-    from structlearn.estimators.ib_curve import tishby_joint
+    from structlearn.data.tishby_rule import tishby_joint
 
     task = load_tishby_task()
     if spec.arg is None:

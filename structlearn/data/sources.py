@@ -105,6 +105,7 @@ class SourceKind:
         return f"{self.name}:{self.arg}" if self.arg_required else f"{self.name}[:{self.arg}]"
 
 
+#: the vocabulary: kind name -> :class:`SourceKind`
 KINDS: dict[str, SourceKind] = {
     k.name: k
     for k in (

@@ -42,6 +42,8 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
         Naming ``path`` when the file is missing or not an npz archive, has no ``X``, holds other
         keys, object arrays, non-finite values or arrays of different lengths.
 
+    Examples
+    --------
     >>> import tempfile, os
     >>> f = os.path.join(tempfile.mkdtemp(), "a.npz")
     >>> np.savez(f, X=np.zeros((3, 2, 2)), y=np.array([0, 1, 0]))
@@ -127,6 +129,8 @@ def read_csv(
         Naming ``path`` for a missing file or an empty table, ``label_column`` for a name or index
         that is not there, and the row and column of a cell that is empty or not a number.
 
+    Examples
+    --------
     >>> import tempfile, os
     >>> f = os.path.join(tempfile.mkdtemp(), "t.csv")
     >>> _ = open(f, "w").write("a,b,kind\\n1,2,cat\\n3,4,dog\\n")

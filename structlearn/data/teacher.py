@@ -51,6 +51,8 @@ class TeacherNetwork(nn.Module):
     bias : bool
         Whether every layer has a bias.
 
+    Notes
+    -----
     The parameters do not require gradients (a teacher is fixed); :func:`make_teacher` draws them.
     """
 

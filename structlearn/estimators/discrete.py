@@ -2,7 +2,7 @@
 
 Shannon (1948), *A mathematical theory of communication*; the plug-in (maximum-likelihood)
 estimator and its bias corrections: Miller (1955) :math:`(m - 1)/(2n)`, Chao & Shen (2003)
-coverage-adjusted, Grassberger (2003) (see :func:`~structlearn.estimators._common.entropy_from_counts`).
+coverage-adjusted, Grassberger (2003) (see ``structlearn.estimators._common.entropy_from_counts``).
 Symbols are any hashable values: integers of any size (never cast to float, so ``2**53`` and
 ``2**53 + 1`` stay apart), strings, tuples, or the rows of a (n_samples, n_features) array, so a
 label vector and a tuple of small-alphabet variables are handled alike. Also the exact entropy and

@@ -92,7 +92,7 @@ def shrunk_covariance(x: np.ndarray, shrinkage: float | str | None = None) -> np
 
     :math:`\Sigma_\alpha = (1-\alpha)\hat\Sigma + \alpha\,\tfrac{\operatorname{tr}\hat\Sigma}{d} I`,
     with ``alpha = shrinkage`` (a float in [0, 1]) or the Ledoit--Wolf optimum (``"ledoit-wolf"``,
-    scikit-learn's :func:`~sklearn.covariance.ledoit_wolf_shrinkage`). No ridge is added: a singular
+    scikit-learn's ``sklearn.covariance.ledoit_wolf_shrinkage``). No ridge is added: a singular
     covariance stays singular (see :class:`RankDeficientError`).
 
     Examples

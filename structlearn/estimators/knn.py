@@ -12,7 +12,7 @@
 
 Neighbours come from scipy's ``cKDTree`` (``algorithm="kdtree"``) or exact chunked distance
 matrices (``algorithm="brute"``). For KSG, ``algorithm="auto"`` counts neighbours with exact
-prefix bitsets per feature (:mod:`structlearn.estimators._bitsets`: a max-norm cube is an AND of
+prefix bitsets per feature (``structlearn.estimators._bitsets``: a max-norm cube is an AND of
 per-feature rank ranges) and finds the joint k-th neighbour from an approximate tree search refined
 exactly on the bitset candidates, from 6 joint dimensions on (8 for Kozachenko-Leonenko; a kd-tree
 is faster below) while the bitsets fit in 256 MiB; the marginal counts use bitsets up to 20,000

@@ -319,13 +319,13 @@ def circular_lift(X: np.ndarray, kernels: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, in_channels, *spatial), spatial = (length,) or (height, width)
-    kernels : ndarray of shape (out_channels, in_channels, *kernel_shape); a kernel longer than
+    X : ndarray of shape (n_samples, in_channels, \*spatial), spatial = (length,) or (height, width)
+    kernels : ndarray of shape (out_channels, in_channels, \*kernel_shape); a kernel longer than
         the signal wraps around.
 
     Returns
     -------
-    ndarray of shape (n_samples, out_channels, *spatial)
+    ndarray of shape (n_samples, out_channels, \*spatial)
 
     Examples
     --------

@@ -181,7 +181,7 @@ class R2SVMClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self.classes_[self.svms_[-1].predict(X_last)]
 
     def layer_scores(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Accuracy of every kept layer's SVM on (X, y): shape (n_layers_,)."""
+        """Accuracy of every kept layer's SVM on (X, y): shape ``(n_layers_,)``."""
         X = check_fitted_features(self, X)
         y = np.asarray(y)
         X_l, O, acc = X, np.empty((X.shape[0], 0)), []

@@ -195,7 +195,7 @@ class StackedMLP(nn.Module):
 
     @property
     def noise_variance(self) -> tuple[float, ...]:
-        """Variance :math:`s^2` of each hidden layer's noise (as :attr:`MLP.noise_variance`)."""
+        """Variance :math:`s^2` of each hidden layer's noise (as :attr:`structlearn.models.mlp.MLP.noise_variance`)."""
         return tuple(s * s for s in self.noise_std)
 
     def layer_parameters(self, layer: int) -> list[nn.Parameter]:

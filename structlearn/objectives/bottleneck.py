@@ -20,7 +20,7 @@ Tishby Lagrangian :math:`I(X;T) - \beta' I(T;Y)` divided by :math:`\beta'`, with
 variational lower bound on :math:`I(T;Y)`), ``cross_entropy_nats``, and ``beta``.
 
 β may be a number or a schedule (:class:`BetaSchedule`, or any callable ``epoch -> beta``);
-:meth:`set_epoch` moves the objective to an epoch. Stochastic layers draw their noise from torch's
+``set_epoch(epoch)`` moves the objective to an epoch. Stochastic layers draw their noise from torch's
 global generator (as dropout does; :func:`structlearn.train.train` reseeds it every epoch) and
 are deterministic in ``eval()`` mode (the mean code).
 """

@@ -419,6 +419,8 @@ class MaximalCodingRateReduction(Objective):
         all-gather features and memberships so ΔR is the full-batch value (see
         :func:`structlearn.objectives.distributed.gather_features` for the gradient convention).
 
+    Notes
+    -----
     ``forward(features, targets)``: ``targets`` are hard labels ``(n_samples,)`` or soft memberships
     ``(n_samples, n_classes)``. ``parts``: ``R_nats``, ``Rc_nats``, ``deltaR_nats``.
 

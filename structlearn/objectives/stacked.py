@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from structlearn.objectives.supervised import CrossEntropy
+from structlearn.objectives.supervised import CrossEntropy, MeanSquaredError
 
 
 def class_argmax(scores: torch.Tensor) -> torch.Tensor:
@@ -102,7 +102,8 @@ class StackedCrossEntropy(StackedObjective):
 
 
 class StackedSquaredError(StackedObjective):
-    """Mean over samples of the squared error summed over outputs, per network; part ``mse``.
+    """Mean over samples of the squared error summed over outputs, per network; part ``mse``
+    (:class:`MeanSquaredError` per network).
 
     >>> loss = StackedSquaredError()([torch.ones(2, 3, 2)], torch.zeros(2, 3, 2))
     >>> loss.total.tolist()
@@ -118,7 +119,7 @@ class StackedSquaredError(StackedObjective):
                 f"targets: expected shape {tuple(pred.shape)} (the predictions'), "
                 f"got {tuple(targets.shape)}"
             )
-        total = (pred - targets).pow(2).sum(dim=2).mean(dim=1)
+        total = (pred - targets.to(pred.dtype)).pow(2).sum(dim=2).mean(dim=1)
         return StackedLoss(total, {"mse": total.detach()})
 
 
@@ -126,13 +127,15 @@ def stacked_objective(objective: nn.Module) -> StackedObjective:
     """The stacked counterpart of a single-network ``objective``.
 
     A :class:`StackedObjective` is returned as it is; :class:`CrossEntropy` maps to
-    :class:`StackedCrossEntropy` on the same tap; any other objective may define ``stacked()``
-    returning its counterpart (e.g. a regression objective returning :class:`StackedSquaredError`).
+    :class:`StackedCrossEntropy` and :class:`MeanSquaredError` to :class:`StackedSquaredError` on
+    the same tap; any other objective may define ``stacked()`` returning its counterpart.
     """
     if isinstance(objective, StackedObjective):
         return objective
     if type(objective) is CrossEntropy:
         return StackedCrossEntropy(tap=objective.tap)
+    if type(objective) is MeanSquaredError:
+        return StackedSquaredError(tap=objective.tap)
     make = getattr(objective, "stacked", None)
     if callable(make):
         out = make()

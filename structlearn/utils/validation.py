@@ -254,7 +254,7 @@ MAX_COUNT = 1_000_000
 
 
 def check_count(value: Any, name: str, *, low: int = 1, high: int = MAX_COUNT) -> int:
-    """Check an integer count in ``[low, high]`` (``high`` defaults to :data:`MAX_COUNT`).
+    """Check an integer count in ``[low, high]`` (``high`` defaults to ``MAX_COUNT`` = 10**6).
 
     >>> check_count(10**9, "n_bootstrap")
     Traceback (most recent call last):
