@@ -215,9 +215,29 @@ def test_ib_claims_against_their_controls(tiny_run):
     assert close["controls"][0]["passes"] is False
 
 
+def test_data_source_is_the_12_bit_task_with_deterministic_or_drawn_labels():
+    """data.source: tishby12 loads the task as it is; tishby12:stochastic draws every label from
+    p(y=1|x) = sigmoid(s(x)/T) (seeded), so the share of labels that differ from the rule's is
+    the mean of min(p, 1 - p) up to sampling noise."""
+    from structlearn.data.tishby_rule import tishby_joint
+
+    task = load_tishby_task()
+    det = STUDY.prepare(load_config(CONFIG))["task"]
+    assert np.array_equal(det.X, task.X) and np.array_equal(det.y, task.y)
+    config = load_config(CONFIG, overrides=["data.source=tishby12:stochastic"])
+    drawn = STUDY.prepare(config)["task"].y
+    p = tishby_joint(config["data"]["temperature"])
+    p1 = p[:, 1] / p.sum(1)
+    flip = np.where(task.y == 1, 1 - p1, p1).mean()
+    assert abs((drawn != task.y).mean() - flip) < 4 * np.sqrt(flip / 4096)
+    assert np.array_equal(drawn, STUDY.prepare(config)["task"].y)  # the run's seed fixes them
+
+
 @pytest.mark.parametrize(
     ("override", "key"),
     [
+        ("data.source=digits", "data.source: expected one of 'tishby12"),
+        ("data.n_samples=100", "data.n_samples"),
         ("training.epoch=5", "training.epoch: unknown key"),
         ("networks=[tanh, sigmoid]", "networks"),
         ("networks=[relu]", "networks: the ReLU and noisy claims"),

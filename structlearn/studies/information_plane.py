@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
+from structlearn.data.sources import data_fragment, load_source
 from structlearn.studies._information_plane_claims import claims, hidden_names
 from structlearn.studies._information_plane_figures import all_figures
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
@@ -64,11 +65,16 @@ SCHEMA = {
     "networks": Field(
         list, list(NETWORKS), item=str, subset_of=NETWORKS, unique=True, low=1, doc="trained"
     ),
-    "data": {
-        "train_fraction": Field(
+    "data": data_fragment(
+        ("tishby12",),
+        "tishby12",
+        train_fraction=Field(
             float, 0.8, low=0.05, high=0.95, doc="share of the 4096 inputs trained on (IDNNs 0.8)"
         ),
-    },
+        n_samples=Field(
+            int, None, nullable=True, low=4096, high=4096, doc="null: every input is measured"
+        ),
+    ),
     "network": {
         "hidden": Field(
             list, [10, 7, 5, 4, 3], item=int, low=1, high=1024, doc="hidden widths (12 in, 2 out)"
@@ -334,7 +340,6 @@ class InformationPlaneStudy(Study):
     batch_seeds = True
 
     def prepare(self, config: dict[str, Any]) -> dict[str, Any]:
-        from structlearn.data.tishby import load_tishby_task
         from structlearn.data.tishby_rule import tishby_joint
 
         nets = config["networks"]
@@ -345,7 +350,8 @@ class InformationPlaneStudy(Study):
             )
         if not config["network"]["hidden"]:
             raise ConfigError("network.hidden: expected at least one hidden width, got []")
-        return {"task": load_tishby_task(), "joint": tishby_joint(config["ib"]["temperature"])}
+        task = load_source(config["data"], random_state=config["seed"])
+        return {"task": task, "joint": tishby_joint(config["ib"]["temperature"])}
 
     # ---- measure every seed ----------------------------------------------------------------
 
