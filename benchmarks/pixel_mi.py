@@ -4,7 +4,7 @@
 rotations), 64 equal-population bins, every offset with |(dy, dx)| <= 32 px (1,605 offsets, one of
 each symmetric pair). Both sides get the same bin codes, so only the per-offset MI is compared:
 
-- ours: ``pixel_mi_by_offset`` (MI at every offset AND a one-draw permutation baseline, so twice
+- ours: ``analyze_pixel_mi`` (MI at every offset AND a one-draw permutation baseline, so twice
   the counting), and its MI-only core on the same offsets;
 - reference: a loop calling ``sklearn.metrics.mutual_info_score`` on the two pixel vectors of
   every offset. At ~2 s an offset the whole loop takes about an hour, so it is timed on a seeded
@@ -30,8 +30,8 @@ from sklearn.metrics import mutual_info_score
 from structlearn.analysis.pixel_mi import (
     _joint_counts,
     _mi_from_counts,
+    analyze_pixel_mi,
     disc_offsets,
-    pixel_mi_by_offset,
     quantile_codes,
 )
 from structlearn.data.natural import load_natural_images
@@ -77,7 +77,7 @@ def main() -> None:
 
     t_full = []
     for _ in range(args.repeats):
-        t, res = timed(lambda: pixel_mi_by_offset(images, MAX_DISTANCE, n_bins=N_BINS))
+        t, res = timed(lambda: analyze_pixel_mi(images, MAX_DISTANCE, n_bins=N_BINS))
         t_full.append(t)
     t_core = []
     for _ in range(args.repeats):
@@ -115,7 +115,7 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}"
     )
-    print(f"ours, pixel_mi_by_offset (MI + baseline): {ours_full:.1f} s (median of {args.repeats})")
+    print(f"ours, analyze_pixel_mi (MI + baseline): {ours_full:.1f} s (median of {args.repeats})")
     print(f"ours, MI only:                            {ours_core:.1f} s (median of {args.repeats})")
     kind = "measured" if args.full_reference else f"extrapolated from {len(pick)} offsets"
     print(

@@ -51,6 +51,7 @@ nitpick_ignore = [
     ("py:func", "train_group_dictionary"),
     ("py:func", "verdicts"),
     ("py:func", "to_jsonable"),
+    ("py:meth", "InformationPlaneStudy.measure_seeds"),
     ("py:func", "nearest_subspace_predict"),
     ("py:func", "structlearn.analysis.random_networks."),
     ("py:func", "structlearn.analysis.random_networks.\nanalyze_random_networks"),

@@ -5,11 +5,11 @@
     spread, sparsity and conv-likeness of the filters
     (:func:`~structlearn.analysis.filters.analyze_filters`; Ingrosso & Goldt 2022).
 ``pixel-mi`` -- INPUT: a folder of images. Pixel-pair MI (nats) against distance with its
-    permutation floor (:func:`~structlearn.analysis.pixel_mi.pixel_mi_by_offset`).
+    permutation floor (:func:`~structlearn.analysis.pixel_mi.analyze_pixel_mi`).
 ``depth`` -- INPUT: an ``.npz`` with one array per layer (rows = the same inputs). Entropy gain per
     layer and the recommended depth
     (:func:`~structlearn.analysis.entropy_gain.analyze_entropy_gain`), and linear probes per
-    layer with ``--labels KEY`` (:func:`~structlearn.analysis.probes.probe_layers`).
+    layer with ``--labels KEY`` (:func:`~structlearn.analysis.probes.analyze_probes`).
 ``info-plane`` -- INPUT: a run folder with ``recordings/``. The information plane and the
     gradient-SNR phases
     (:func:`~structlearn.analysis.info_plane.analyze_information_plane`; Shwartz-Ziv & Tishby
@@ -177,11 +177,11 @@ def _locality(args: argparse.Namespace) -> Analysis:
 
 
 def _pixel_mi(args: argparse.Namespace) -> Analysis:
-    from structlearn.analysis.pixel_mi import pixel_mi_by_offset
+    from structlearn.analysis.pixel_mi import analyze_pixel_mi
     from structlearn.data.sources import load_source
 
     data = load_source(f"images:{args.input}")
-    res = pixel_mi_by_offset(
+    res = analyze_pixel_mi(
         data.images, args.max_distance, n_bins=args.n_bins, random_state=args.seed
     )
     figs = {}
@@ -233,9 +233,9 @@ def _depth(args: argparse.Namespace) -> Analysis:
     figs = {"entropy_gain": fig}
     metrics: dict[str, Any] = {"recommended_depth": res.depth, **res.to_dict()}
     if args.labels:
-        from structlearn.analysis.probes import probe_layers
+        from structlearn.analysis.probes import analyze_probes
 
-        probes = probe_layers(layers, extra[args.labels].astype(np.int64), random_state=args.seed)
+        probes = analyze_probes(layers, extra[args.labels].astype(np.int64), random_state=args.seed)
         fig, ax = _figure()
         probes.plot(ax=ax)
         figs["probes"] = fig
@@ -348,15 +348,6 @@ KINDS: dict[str, Callable[[argparse.Namespace], Analysis]] = {
 
 
 # ------------------------------------------------------------------------------------- writing
-def _check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not (out / "metrics.json").is_file():
-            raise ValueError(
-                f"--out: {out} exists and is not a structlearn results folder; choose another "
-                "folder (it would be replaced)"
-            )
-
-
 def _summary(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per top-level scalar of ``metrics``."""
     return [
@@ -385,7 +376,11 @@ def _write(out: Path, kind: str, options: dict[str, Any], result: Analysis, wall
     with atomic_directory(out) as tmp:
         atomic_write_json(tmp / "config.json", config)
         atomic_write_json(tmp / "metrics.json", metrics)
-        run = {"command": " ".join(sys.argv), "wall_time_s": round(wall, 2)}
+        run = {
+            "study": config["study"],
+            "command": " ".join(sys.argv),
+            "wall_time_s": round(wall, 2),
+        }
         atomic_write_json(tmp / "run.json", {**run, "versions": package_versions()})
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=["quantity", "value"])
@@ -431,8 +426,10 @@ def run_analysis(kind: str, input: str | Path, *, out: str | Path, **options: An
 
 
 def _run(args: argparse.Namespace) -> Path:
+    from structlearn.experiment import check_out
+
     out = Path(args.out)
-    _check_out(out)
+    check_out(out)
     if not Path(args.input).exists():
         raise ValueError(f"INPUT: no such file or folder {args.input!r}")
     started = time.time()

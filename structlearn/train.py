@@ -59,6 +59,7 @@ from structlearn.utils.progress import progress
 from structlearn.utils.validation import (
     check_array,
     check_consistent_length,
+    check_count,
     check_labels,
     check_option,
     check_scalar,
@@ -138,13 +139,13 @@ class TrainConfig:
                 "optimizer='adam'; set it to 0"
             )
         check_scalar(self.weight_decay, "weight_decay", low=0)
-        check_scalar(self.epochs, "epochs", kind=numbers.Integral, low=1)
+        check_count(self.epochs, "epochs")
         if self.batch_size is not None:
             check_scalar(self.batch_size, "batch_size", kind=numbers.Integral, low=1)
         check_option(self.lr_schedule, "lr_schedule", ("none", "step", "cosine"))
         check_scalar(self.lr_step_size, "lr_step_size", kind=numbers.Integral, low=1)
         check_scalar(self.lr_gamma, "lr_gamma", low=0, low_inclusive=False)
-        check_scalar(self.n_records, "n_records", kind=numbers.Integral, low=1)
+        check_count(self.n_records, "n_records")
         check_option(self.activation_dtype, "activation_dtype", ("float16", "float32"))
         if self.checkpoint_every is not None:
             check_scalar(self.checkpoint_every, "checkpoint_every", kind=numbers.Integral, low=1)

@@ -23,3 +23,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+# Hypothesis: derandomised by default, so a property that fails on a rare input fails on every
+# run (set HYPOTHESIS_PROFILE=explore to search with fresh random examples).
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("structlearn", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "structlearn"))

@@ -207,3 +207,15 @@ def test_resamples_where_a_rare_unit_is_constant_are_skipped_and_counted():
     assert 25 < res.n_bootstrap_used < 52  # expected 60 (1 - 0.366) = 38
     assert len(res.depth_bootstrap) == res.n_bootstrap_used
     assert np.isfinite(res.gain_interval_nats[1]).all()  # from the kept resamples, no -inf
+
+
+def test_no_bootstrap_gives_the_point_depth_and_no_interval():
+    """n_bootstrap=0 (allowed) used to crash reshaping the empty set of resamples."""
+    x = np.random.default_rng(5).normal(size=(200, 3))
+    for inputs in (x, None):
+        res = analyze_entropy_gain(
+            [x, 2 * x, 2 * x], inputs=inputs, normalisation="none", n_bootstrap=0, knn_max_dim=0
+        )
+        assert res.n_bootstrap_used == 0 and res.depth_interval == [res.depth, res.depth]
+        assert res.gain_interval_nats.shape == (3, 2) and np.isnan(res.gain_interval_nats).all()
+        assert res.gain_nats[1] == pytest.approx(3 * np.log(2), abs=1e-9)  # 2x in 3 dimensions

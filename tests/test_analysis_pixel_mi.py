@@ -13,6 +13,7 @@ from sklearn.metrics import mutual_info_score
 
 from structlearn.analysis.pixel_mi import (
     _fit_decay,
+    analyze_pixel_mi,
     disc_offsets,
     edge_feature_maps,
     pixel_mi_by_offset,
@@ -51,7 +52,7 @@ def test_quantile_codes_equal_population_on_continuous_data():
 
 
 def test_mi_at_distance_zero_equals_binned_pixel_entropy(camera_small):
-    res = pixel_mi_by_offset(camera_small, 3, n_bins=32)
+    res = analyze_pixel_mi(camera_small, 3, n_bins=32)
     codes, _ = quantile_codes(camera_small, n_bins=32)
     _, counts = np.unique(codes[0], return_counts=True)
     assert res.mi_at(0, 0) == pytest.approx(entropy(counts), abs=1e-10)
@@ -64,7 +65,7 @@ def test_mi_matches_sklearn_per_offset_on_images_of_different_sizes():
     rng = np.random.default_rng(1)
     imgs = [np.cumsum(rng.normal(size=(30, 41)), axis=1), np.cumsum(rng.normal(size=(25, 37)), 0)]
     offsets = [(0, 0), (0, 3), (2, -4), (-1, 2), (5, 0)]
-    res = pixel_mi_by_offset(imgs, offsets=offsets, n_bins=12)
+    res = analyze_pixel_mi(imgs, offsets=offsets, n_bins=12)
     codes, _ = quantile_codes(imgs, n_bins=12)
     for dy, dx in offsets:
         a, b = [], []
@@ -82,9 +83,7 @@ def test_mi_matches_sklearn_per_offset_on_images_of_different_sizes():
 def test_gaussian_ar1_matches_closed_form_and_baseline():
     x = ar1_rows()
     rho = 0.9
-    res = pixel_mi_by_offset(
-        x, offsets=[(0, 1), (0, 2), (0, 5), (3, 0)], n_bins=64, n_permutations=3
-    )
+    res = analyze_pixel_mi(x, offsets=[(0, 1), (0, 2), (0, 5), (3, 0)], n_bins=64, n_permutations=3)
     for k in (1, 2, 5):  # Gaussian MI at lag k: -1/2 log(1 - rho^(2k))
         assert res.mi_at(0, k) == pytest.approx(-0.5 * np.log(1 - rho ** (2 * k)), abs=0.03)
     # Rows are independent: MI across rows is the permutation floor, within 4 sd of it.
@@ -98,7 +97,7 @@ def test_symmetric_offsets_and_constant_columns():
     rng = np.random.default_rng(2)
     cols = np.repeat(rng.normal(size=(3, 1, 50)), 20, axis=1)  # every column constant
     with pytest.warns(UserWarning, match="fewer than 3 distances"):
-        res = pixel_mi_by_offset(cols, offsets=[(5, 0), (-5, 0), (0, 0)], n_bins=8)
+        res = analyze_pixel_mi(cols, offsets=[(5, 0), (-5, 0), (0, 0)], n_bins=8)
     np.testing.assert_array_equal(res.offsets, [[5, 0], [5, 0], [0, 0]])
     np.testing.assert_allclose(res.mi_nats, res.entropy_nats, atol=1e-12)  # MI(dy, 0) = H
 
@@ -113,22 +112,22 @@ def test_fit_decay_recovers_exponential():
 
 
 def test_decay_is_longer_for_smoother_images():
-    rough = pixel_mi_by_offset(ar1_rows(4, 20, 200, rho=0.5), 12, n_bins=16)
-    smooth = pixel_mi_by_offset(ar1_rows(4, 20, 200, rho=0.97), 12, n_bins=16)
+    rough = analyze_pixel_mi(ar1_rows(4, 20, 200, rho=0.5), 12, n_bins=16)
+    smooth = analyze_pixel_mi(ar1_rows(4, 20, 200, rho=0.97), 12, n_bins=16)
     assert smooth.mi_at(0, 1) > rough.mi_at(0, 1)
     assert smooth.decay_length_px > rough.decay_length_px
 
 
 def test_random_state_fixes_baseline():
     x = ar1_rows(3, 10, 60)
-    a = pixel_mi_by_offset(x, 3, n_bins=8, random_state=5)
-    b = pixel_mi_by_offset(x, 3, n_bins=8, random_state=5)
+    a = analyze_pixel_mi(x, 3, n_bins=8, random_state=5)
+    b = analyze_pixel_mi(x, 3, n_bins=8, random_state=5)
     np.testing.assert_array_equal(a.baseline_nats, b.baseline_nats)
     assert a.to_dict() == b.to_dict()
 
 
 def test_pixel_mi_result_plots_and_map(camera_small):
-    res = pixel_mi_by_offset(camera_small, 6, n_bins=16)
+    res = analyze_pixel_mi(camera_small, 6, n_bins=16)
     grid = res.mi_map()
     assert grid.shape == (13, 13)
     assert grid[6 + 2, 6 - 1] == grid[6 - 2, 6 + 1] == pytest.approx(res.mi_at(2, -1))
@@ -143,7 +142,7 @@ def test_pixel_mi_result_plots_and_map(camera_small):
 # ------------------------------------------------------------------------------------------ mosaics
 def test_mosaic_across_tiles_is_within_permutation_baseline():
     m = make_mosaic(400, grid=(3, 3), tile=8, random_state=0)
-    res = pixel_mi_mosaic(m.X, m.tile_map, n_bins=32, n_permutations=5)
+    res = analyze_pixel_mi(m.X, tile_map=m.tile_map, n_bins=32, n_permutations=5)
     ok = (res.n_pairs_across > 0) & (res.distance > 0)
     assert res.baseline == "images"
     # Pooled over offsets: the cross-tile MI is the estimator's floor.
@@ -161,7 +160,7 @@ def test_mosaic_across_tiles_is_within_permutation_baseline():
 def test_mosaic_accepts_flat_rows_and_splits_pairs_exactly():
     tm = np.repeat(np.repeat(np.arange(4).reshape(2, 2), 3, 0), 3, 1)  # 6 x 6, tiles of 3
     x = np.random.default_rng(3).normal(size=(5, 36))
-    res = pixel_mi_mosaic(x, tm, offsets=[(0, 1), (0, 4)], n_bins=4)
+    res = analyze_pixel_mi(x, tile_map=tm, offsets=[(0, 1), (0, 4)], n_bins=4)
     # (0, 1): per row 5 pairs, of which 1 crosses the border; 6 rows, 5 images.
     assert res.n_pairs_within[0] == 4 * 6 * 5 and res.n_pairs_across[0] == 1 * 6 * 5
     assert res.n_pairs_within[1] == 0 and res.n_pairs_across[1] == 2 * 6 * 5
@@ -184,11 +183,11 @@ def test_gabor_bank_matches_direct_convolution(camera_small):
 
 
 def test_edge_filtering_removes_most_short_range_mi(camera_small):
-    raw = pixel_mi_by_offset(camera_small, 4, n_bins=16)
+    raw = analyze_pixel_mi(camera_small, 4, n_bins=16)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        dog = pixel_mi_feature_maps(camera_small, "dog", 4, n_bins=16, sigma=1.0)
-        gab = pixel_mi_feature_maps(camera_small, "gabor", 4, n_bins=16, n_orientations=2)
+        dog = analyze_pixel_mi(camera_small, 4, features="dog", n_bins=16, sigma=1.0)
+        gab = analyze_pixel_mi(camera_small, 4, features="gabor", n_bins=16, n_orientations=2)
     for feat in (dog, gab):
         r1 = feat.mi_radial_nats[feat.radius == 1][0]
         assert r1 < raw.mi_radial_nats[raw.radius == 1][0] - 0.3
@@ -199,9 +198,9 @@ def test_edge_filtering_removes_most_short_range_mi(camera_small):
 def test_feature_map_mi_on_explicit_offsets_equals_the_disc_values(camera_small):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        disc = pixel_mi_feature_maps(camera_small, "dog", 3, n_bins=16, sigma=1.0)
-        picked = pixel_mi_feature_maps(
-            camera_small, "dog", offsets=[[0, 3], [2, 0]], n_bins=16, sigma=1.0
+        disc = analyze_pixel_mi(camera_small, 3, features="dog", n_bins=16, sigma=1.0)
+        picked = analyze_pixel_mi(
+            camera_small, features="dog", offsets=[[0, 3], [2, 0]], n_bins=16, sigma=1.0
         )
     assert picked.offsets.tolist() == [[0, 3], [2, 0]]
     for i, (dy, dx) in enumerate(picked.offsets):
@@ -212,20 +211,44 @@ def test_feature_map_mi_on_explicit_offsets_equals_the_disc_values(camera_small)
 def test_bad_input():
     x = np.zeros((2, 10, 12))
     with pytest.raises(ValueError, match="max_distance"):
-        pixel_mi_by_offset(x, 10)
+        analyze_pixel_mi(x, 10)
     with pytest.raises(ValueError, match="offsets"):
-        pixel_mi_by_offset(x, offsets=[(0, 12)])
+        analyze_pixel_mi(x, offsets=[(0, 12)])
     with pytest.raises(ValueError, match="offsets"):
-        pixel_mi_by_offset(x, offsets=[1, 2])
+        analyze_pixel_mi(x, offsets=[1, 2])
     with pytest.raises(ValueError, match="n_bins"):
-        pixel_mi_by_offset(x, 2, n_bins=300)
+        analyze_pixel_mi(x, 2, n_bins=300)
     with pytest.raises(ValueError, match="images"):
-        pixel_mi_by_offset(np.zeros(10), 2)
+        analyze_pixel_mi(np.zeros(10), 2)
     with pytest.raises(ValueError, match="baseline"):
-        pixel_mi_by_offset(x[0], 2, baseline="images")
+        analyze_pixel_mi(x[0], 2, baseline="images")
     with pytest.raises(ValueError, match="tile_map"):
-        pixel_mi_mosaic(x, np.zeros((10, 11), int), 2)
+        analyze_pixel_mi(x, 2, tile_map=np.zeros((10, 11), int))
     with pytest.raises(ValueError, match="images"):
-        pixel_mi_mosaic(np.zeros((3, 50)), np.zeros((7, 7), int), 2)
+        analyze_pixel_mi(np.zeros((3, 50)), 2, tile_map=np.zeros((7, 7), int))
     with pytest.raises(ValueError, match="bank"):
         edge_feature_maps(x, "sobel")
+
+
+def test_old_names_warn_and_equal_the_entry_point(camera_small):
+    new = analyze_pixel_mi(camera_small, 3, n_bins=8)
+    with pytest.warns(DeprecationWarning, match="analyze_pixel_mi"):
+        old = pixel_mi_by_offset(camera_small, 3, n_bins=8)
+    assert np.array_equal(old.mi_nats, new.mi_nats)
+    tm = np.repeat(np.repeat(np.arange(4).reshape(2, 2), 3, 0), 3, 1)
+    x = np.random.default_rng(3).normal(size=(5, 6, 6))
+    with pytest.warns(DeprecationWarning, match="tile_map"):
+        old = pixel_mi_mosaic(x, tm, 2, n_bins=4)
+    new = analyze_pixel_mi(x, 2, tile_map=tm, n_bins=4)
+    assert np.array_equal(old.mi_across_nats, new.mi_across_nats)
+    assert new.summary()["mi_within_1px_nats"] == pytest.approx(
+        new.mi_within_nats[(new.distance == 1) & (new.n_pairs_within > 0)].mean()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.warns(DeprecationWarning, match="features"):
+            old = pixel_mi_feature_maps(camera_small, "dog", 3, n_bins=8, sigma=1.0)
+        new = analyze_pixel_mi(camera_small, 3, features="dog", n_bins=8, sigma=1.0)
+    assert np.array_equal(old.mi_nats, new.mi_nats)
+    with pytest.raises(ValueError, match="features"):
+        analyze_pixel_mi(x, tile_map=tm, features="dog")

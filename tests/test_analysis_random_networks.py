@@ -1,21 +1,18 @@
-"""Tests for structlearn.analysis.random_networks: random features, entropy vs accuracy, Spearman."""
+"""Tests for structlearn.analysis.random_networks: layer measures vs accuracy over random
+networks, Spearman with a bootstrap interval, the deprecated config dict."""
+
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from structlearn.analysis.random_networks import (
-    analyze_random_networks,
-    check_config,
-    random_features,
-    sample_architectures,
-    spearman_interval,
-)
+from structlearn.analysis.layer_measures import LAYER_MEASURES, analyze_layer_measures
+from structlearn.analysis.random_networks import analyze_random_networks, spearman_interval
 from structlearn.data import load_digits_data
+from structlearn.models.random_features import random_features
 from structlearn.utils.io import atomic_write_json, read_json
-
-LOG_2PI_E = np.log(2 * np.pi * np.e)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +23,14 @@ def digits():
 
 
 SMALL = {"depth": [1, 2], "width": [8, 16], "activation": ["relu", "tanh"]}
+
+
+@pytest.fixture(scope="module")
+def small(digits):
+    X, y = digits
+    return analyze_random_networks(
+        X, y, **SMALL, n_networks=8, max_samples=150, n_bootstrap=200, random_state=0
+    )
 
 
 # ------------------------------------------------------------------------------ Spearman
@@ -45,106 +50,92 @@ def test_spearman_equals_scipy_with_ties_and_its_interval_covers_it():
     rho, lo, hi = spearman_interval(x, y, n_bootstrap=500, random_state=2)
     assert rho == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
     assert -1.0 <= lo <= rho <= hi <= 1.0 and hi - lo > 0.05
-    # invariant under monotone transforms of either variable
     assert spearman_interval(np.exp(x), y**3, n_bootstrap=500, random_state=2) == pytest.approx(
         (rho, lo, hi), abs=1e-12
     )
 
 
-# ------------------------------------------------------------------------------ networks
-def test_random_features_equal_the_formula_written_out():
-    x = np.random.default_rng(3).normal(size=(50, 7))
-    z = random_features(
-        x, depth=2, width=5, activation="tanh", weight_scale=1.5, bias_scale=0.3, random_state=11
-    )
-    rng = np.random.default_rng(11)
-    h = x
-    for _ in range(2):
-        w = rng.normal(0.0, 1.5 / np.sqrt(h.shape[1]), size=(5, h.shape[1]))
-        b = rng.normal(0.0, 1.0, size=5) * 0.3
-        h = np.tanh(h @ w.T + b)
-    np.testing.assert_allclose(z, h, atol=1e-12)
-
-
-def test_weight_scale_one_keeps_the_variance_of_a_linear_layer():
-    x = np.random.default_rng(4).normal(size=(4000, 200))
-    z = random_features(x, depth=3, width=200, activation="linear", random_state=0)
-    assert z.var() == pytest.approx(1.0, abs=0.15)  # E[var] = s^2 per layer, s = 1
-
-
-def test_architectures_follow_the_config_and_the_seed():
-    cfg = {"depth": [2, 4], "width": [8], "activation": ["sigmoid"], "weight_scale": [0.1, 10.0]}
-    a = sample_architectures(cfg, 400, random_state=5)
-    assert a == sample_architectures(cfg, 400, random_state=5)
-    assert {x["depth"] for x in a} == {2, 4} and {x["width"] for x in a} == {8}
-    scales = np.array([x["weight_scale"] for x in a])
-    assert scales.min() >= 0.1 and scales.max() <= 10.0
-    assert np.median(np.log10(scales)) == pytest.approx(0.0, abs=0.15)  # log-uniform on [-1, 1]
-    assert check_config(None)["activation"] == ["relu", "tanh", "sigmoid"]
-
-
 # ------------------------------------------------------------------------------ the analysis
-def test_entropies_and_correlation_against_independent_references(digits):
-    X, y = digits
-    res = analyze_random_networks(X, y, SMALL, n_networks=8, n_bootstrap=200, random_state=0)
+def test_measures_are_those_of_the_networks_features_and_rho_is_scipys(digits, small):
+    X, _ = digits
     xs = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0) * (X.std(0) > 0)
-    for arch, h in zip(res.architectures, res.entropy_nats, strict=True):
+    for arch, m in zip(small.architectures, small.measures, strict=True):
         params = {k: v for k, v in arch.items() if k != "seed"}
         z = random_features(xs, **params, random_state=arch["seed"])
-        z = z[:, z.std(0) > 1e-9]
-        n, d = z.shape
-        # Gaussian entropy of z-scored units: d/2 log(2 pi e) + 1/2 log det R (+ ddof correction)
-        expected = 0.5 * d * LOG_2PI_E + 0.5 * np.linalg.slogdet(np.corrcoef(z.T))[1]
-        expected += 0.5 * d * np.log(n / (n - 1))
-        assert h == pytest.approx(expected, abs=1e-6)
-    assert res.spearman == pytest.approx(
-        spearmanr(res.entropy_nats, res.test_accuracy).statistic, abs=1e-12
+        ref = analyze_layer_measures(z, max_samples=150, random_state=arch["seed"])
+        assert m.summary() == ref.summary()
+    alive = small.alive
+    for name in LAYER_MEASURES:
+        v = small.values(name)[alive]
+        v = np.where(np.isneginf(v), -1e300, v)  # -inf (below full rank) ranks lowest
+        ref = spearmanr(v, small.test_accuracy[alive]).statistic
+        assert small.spearman[name][0] == pytest.approx(ref, abs=1e-12), name
+        lo, hi = small.spearman[name][1:]
+        assert lo <= small.spearman[name][0] <= hi
+    width = np.array([a["width"] for a in small.architectures])[alive]
+    assert small.rho_width == pytest.approx(
+        spearmanr(width, small.test_accuracy[alive]).statistic, abs=1e-12
     )
-    lo, hi = res.spearman_interval
-    assert lo <= res.spearman <= hi
-    assert res.n_test == 100 and res.n_train == 300
-    assert (res.test_accuracy > res.chance_accuracy).all()  # digits are linearly readable
+    assert small.n_test == 100 and small.n_train == 300
 
 
-def test_seed_fixes_everything_and_json_round_trip(digits, tmp_path):
+def test_the_read_out_learns_and_the_shuffled_control_does_not(small):
+    assert (small.test_accuracy > small.chance_accuracy + 0.3).all()  # digits are readable
+    assert np.abs(small.shuffled_accuracy - 0.1).max() < 0.1  # 10 classes, no labels learned
+    assert small.classifier == "logistic"
+
+
+def test_seed_fixes_everything_and_json_round_trip(digits, small, tmp_path):
     X, y = digits
-    a = analyze_random_networks(X, y, SMALL, n_networks=5, n_bootstrap=50, random_state=9)
-    b = analyze_random_networks(X, y, SMALL, n_networks=5, n_bootstrap=50, random_state=9)
-    assert a.to_dict() == b.to_dict()
-    atomic_write_json(tmp_path / "rn.json", a.to_dict())
-    assert read_json(tmp_path / "rn.json")["spearman"] == pytest.approx(a.spearman)
-    ax = a.plot()
-    assert sum(len(c.get_offsets()) for c in ax.collections) == 5
-    assert "Spearman" in ax.get_title()
+    again = analyze_random_networks(
+        X, y, **SMALL, n_networks=8, max_samples=150, n_bootstrap=200, random_state=0
+    )
+    assert again.to_dict() == small.to_dict()
+    atomic_write_json(tmp_path / "rn.json", small.to_dict())
+    back = read_json(tmp_path / "rn.json")
+    assert back["rho_channel_information"] == pytest.approx(small.rho_channel_information)
+    ax = small.plot()
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 8
+    assert "Spearman" in ax.get_title() and "channel information" in ax.get_xlabel()
     plt.close(ax.figure)
 
 
-def test_constant_features_are_left_out_and_reported():
+def test_the_config_dict_is_a_deprecated_alias_of_the_keywords(digits):
+    X, y = digits
+    kw = dict(n_networks=4, max_samples=100, n_bootstrap=20, random_state=3)
+    with pytest.warns(FutureWarning, match="config dict is deprecated"):
+        old = analyze_random_networks(X, y, SMALL, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = analyze_random_networks(X, y, **SMALL, **kw)
+    assert old.to_dict() == new.to_dict()
+    with pytest.warns(FutureWarning, match="measure="):
+        g = analyze_random_networks(X, y, **SMALL, **kw, entropy="gaussian")
+    assert g.measure == "gaussian_entropy"
+
+
+def test_dead_networks_are_left_out_and_reported():
     X = np.ones((40, 3))  # standardised to zeros: every network outputs act(b), a constant
     y = np.repeat([0, 1], 20)
     with (
         pytest.warns(UserWarning, match="only constant features"),
         pytest.raises(ValueError, match="n_networks"),
     ):
-        analyze_random_networks(X, y, SMALL, n_networks=4, n_bootstrap=10)
+        analyze_random_networks(X, y, **SMALL, n_networks=4, n_bootstrap=10)
 
 
 def test_bad_input_names_the_argument(digits):
     X, y = digits
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(ValueError, match="config"), pytest.warns(FutureWarning):
         analyze_random_networks(X, y, {"layers": [2]})
-    with pytest.raises(ValueError, match=r"config\['activation'\]"):
-        check_config({"activation": ["softplus"]})
-    with pytest.raises(ValueError, match=r"config\['weight_scale'\]"):
-        check_config({"weight_scale": [0.0, 1.0]})
-    with pytest.raises(ValueError, match=r"config\['width'\]"):
-        check_config({"width": [0]})
+    with pytest.raises(ValueError, match=r"space\['activation'\]"):
+        analyze_random_networks(X, y, activation=["softplus"])
     with pytest.raises(ValueError, match="y"):
         analyze_random_networks(X, y[:-1])
     with pytest.raises(ValueError, match="test_size"):
         analyze_random_networks(X, y, test_size=1.5)
-    with pytest.raises(ValueError, match="entropy"):
-        analyze_random_networks(X, y, entropy="knn")
+    with pytest.raises(ValueError, match="measure"):
+        analyze_random_networks(X, y, measure="knn")
     with pytest.raises(ValueError, match="classifier"):
         analyze_random_networks(X, y, classifier="svm")
     with pytest.raises(ValueError, match="y"):

@@ -91,6 +91,24 @@ def test_an_existing_folder_that_is_not_results_is_never_replaced(tmp_path, caps
     assert code == 2 and "--out: " in err and "is not a structlearn results folder" in err
     assert (mine / "chapter1.tex").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["W.npy", "my_thesis"]
+    # an earlier results folder is replaced by the new results
+    out = tmp_path / "r"
+    for threshold in ("0.2", "0.5"):
+        code, err = _run(
+            capsys,
+            "locality",
+            tmp_path / "W.npy",
+            "--image-shape",
+            4,
+            4,
+            "--threshold",
+            threshold,
+            "--out",
+            out,
+            "--quiet",
+        )
+        assert (code, err) == (0, "")
+    assert json.loads((out / "config.json").read_text())["options"]["threshold"] == 0.5
 
 
 def test_pixel_mi_of_smooth_images_decays_with_distance_and_reports_skipped_files(tmp_path, capsys):

@@ -6,8 +6,10 @@ is one line on stderr, exit status 2, and no file of the user's touched."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -288,3 +290,73 @@ def test_report_names_the_malformed_file(fake, tmp_path, capsys, name, content, 
     index = (tmp_path / "root" / "index.html").read_text()
     assert 'href="good/report.html"' in index
     assert "<td>bad</td>" in index and "unreadable:" in index
+
+
+# ------------------------------------------------------------ interruption, then --resume (F5)
+
+
+def _start(tmp_path, out, log, sleep, *extra):
+    cfg = tmp_path / "slow.yaml"
+    cfg.write_text("study: slow\nseed: 3\nn_seeds: 4\nsize: 7\n")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE.parent), *sys.path]),
+        "STRUCTLEARN_FAKE_LOG": str(log),
+        "STRUCTLEARN_FAKE_SLEEP": str(sleep),
+    }
+    cmd = [sys.executable, str(HERE / "_fake_study.py"), "run", str(cfg), "--quiet"]
+    return subprocess.Popen(
+        [*cmd, "--out", out, *extra],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a shell starts background jobs (nohup, `cmd &`, CI runners) with SIGINT ignored, and
+        # the child would inherit that: give it the default, so Python raises KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def _measured(log: Path) -> list[int]:
+    return [int(s) for s in log.read_text().split()] if log.exists() else []
+
+
+@pytest.mark.parametrize(
+    "sig",
+    [signal.SIGINT, pytest.param(signal.SIGKILL, marks=pytest.mark.slow)],  # ~10 s each on CI
+    ids=["SIGINT", "SIGKILL"],
+)
+def test_interrupted_run_resumes_finished_seeds_and_ends_byte_identical(tmp_path, monkeypatch, sig):
+    """The README's promise: after a real SIGINT or SIGKILL in the middle of a multi-seed study,
+    --resume measures only the seeds that had not finished, and metrics.json equals the
+    uninterrupted run's byte for byte (before the study contract, --resume recomputed all)."""
+    log = tmp_path / "run.log"
+    proc = _start(tmp_path, "r", log, 1.0)
+    monkeypatch.chdir(tmp_path)  # the uninterrupted reference, in this process meanwhile
+    monkeypatch.setenv("STRUCTLEARN_FAKE_LOG", str(tmp_path / "ref.log"))
+    install(monkeypatch)
+    assert main(["run", "slow.yaml", "--quiet", "--out", "ref"]) == 0
+    seeds = tmp_path / ".r.work" / "seeds"
+    deadline = time.monotonic() + 300
+    while not (seeds / "seed-4.pkl").exists():  # seeds 3 and 4 checkpointed, 5 under way
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    code = proc.wait(timeout=120)
+    if sig == signal.SIGINT:
+        assert code == 130
+        assert proc.stderr.read().strip().splitlines()[-1] == (
+            "structlearn: interrupted; rerun with --resume to continue"
+        )
+    else:
+        assert code == -signal.SIGKILL
+    assert not (tmp_path / "r").exists()  # nothing that looks complete
+    first = _measured(log)
+    assert first[:2] == [3, 4]
+    resumed = _start(tmp_path, "r", log, 0, "--resume")
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+    assert _measured(log)[len(first) :] == [5, 6]  # seeds 3 and 4 came from their checkpoints
+    assert (tmp_path / "r" / "metrics.json").read_bytes() == (
+        tmp_path / "ref" / "metrics.json"
+    ).read_bytes()
+    assert _litter(tmp_path) == []  # work folder, lock and partial folders all gone

@@ -6,9 +6,12 @@ can switch without its numbers moving.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+from structlearn.data.mosaic import zca_whitening
 from structlearn.data.preprocess import PatchWhitener, random_patches, split_dataset, standardize
 
 
@@ -25,12 +28,22 @@ def test_group_split_never_puts_one_group_on_both_sides():
 
 
 def test_stratified_split_matches_the_study_copy_it_replaces():
-    from structlearn.studies.layerwise_vs_backprop import stratified_split
+    # the study copy (layerwise_vs_backprop, now data.tabular.split_table): scikit-learn's
+    # stratified train_test_split, then StandardScaler fitted on the training part
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from structlearn.data.tabular import split_table
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(90, 4)) * [1, 10, 100, 0.1] + 5
     y = np.repeat([0, 1, 2], 30)
-    old = stratified_split(X, y, 0.25, 7)
+    Xtr, Xte, _, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=7)
+    scaler = StandardScaler().fit(Xtr)
+    np.testing.assert_allclose(split_table(X, y, 0.25, 7).X_test, scaler.transform(Xte))
+    old = SimpleNamespace(
+        X_train=scaler.transform(Xtr), X_test=scaler.transform(Xte), y_test=yte, n_classes=3
+    )
     new = split_dataset(X, y, test_fraction=0.25, random_state=7, standardize_features=True)
     np.testing.assert_allclose(new.X_train, old.X_train, atol=1e-12)
     np.testing.assert_allclose(new.X_test, old.X_test, atol=1e-12)
@@ -59,14 +72,21 @@ def test_standardize_uses_training_statistics_and_keeps_constant_columns_finite(
     assert b.tolist() == [[3.0, 1.0]]
 
 
+def _whitener_written_out(X, eps):
+    """Per-row mean removal, ZCA fitted on X, one scale: the copy depth_by_entropy once held."""
+    Xc = X - X.mean(axis=1, keepdims=True)
+    W, mu = zca_whitening(Xc, eps)
+    scale = np.sqrt(np.mean(np.sum(((Xc - mu) @ W) ** 2, axis=1)))
+    return lambda H: ((H - H.mean(axis=1, keepdims=True)) - mu) @ W / scale
+
+
 def test_patch_whitener_equals_both_study_whiteners():
-    from structlearn.studies.depth_by_entropy import Whitener
     from structlearn.studies.group_sparse_pooling import _Preprocess
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(400, 16)) @ rng.normal(size=(16, 16))
     held = rng.normal(size=(30, 16))
-    for eps, old in ((0.01, Whitener(X, 0.01)), (1.0, _Preprocess(X, 1.0))):
+    for eps, old in ((0.01, _whitener_written_out(X, 0.01)), (1.0, _Preprocess(X, 1.0))):
         new = PatchWhitener(eps).fit(X)
         np.testing.assert_allclose(new.transform(held), old(held), rtol=1e-10, atol=1e-12)
         assert np.mean(np.sum(new.transform(X) ** 2, axis=1)) == pytest.approx(1.0, rel=1e-12)
@@ -80,12 +100,21 @@ def test_patch_whitener_refuses_transform_before_fit_and_wrong_width():
         w.transform(np.zeros((2, 4)))
 
 
-def test_random_patches_equal_the_depth_study_cutter_for_one_seed():
-    from structlearn.studies.depth_by_entropy import cut_patches
+def _cut_written_out(images, patch, per_image, rng):
+    """Rows, then columns, uniform per image: the cutter depth_by_entropy once held."""
+    X, y = [], []
+    for k, img in enumerate(images):
+        rows = rng.integers(0, img.shape[0] - patch + 1, per_image)
+        cols = rng.integers(0, img.shape[1] - patch + 1, per_image)
+        X += [img[r : r + patch, c : c + patch].ravel() for r, c in zip(rows, cols)]
+        y += [k] * per_image
+    return np.array(X), np.array(y)
 
+
+def test_random_patches_equal_the_depth_study_cutter_for_one_seed():
     rng = np.random.default_rng(5)
     images = [rng.random((20, 25)), rng.random((12, 30))]
-    old_X, old_y = cut_patches(images, 6, 11, np.random.default_rng(9))
+    old_X, old_y = _cut_written_out(images, 6, 11, np.random.default_rng(9))
     new_X, groups = random_patches(images, 6, 11, np.random.default_rng(9))
     np.testing.assert_array_equal(new_X, old_X)
     np.testing.assert_array_equal(groups, old_y)

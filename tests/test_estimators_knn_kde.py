@@ -72,7 +72,14 @@ def test_kl_entropy_matches_loop_reference(d):
     rho = np.array([np.sort(np.abs(x - x[i]).max(axis=1))[3] for i in range(120)])  # k = 3
     ref = digamma(120) - digamma(3) + d * np.log(2) + d * np.log(rho).mean()
     for algorithm in ("auto", "kdtree", "brute"):
-        assert knn_entropy(x, k=3, jitter=0, algorithm=algorithm) == pytest.approx(ref, abs=1e-12)
+        got = knn_entropy(x, k=3, jitter=0, algorithm=algorithm, standardize=False)
+        assert got == pytest.approx(ref, abs=1e-12)
+    # by default: the entropy of the standardised features plus their log standard deviations
+    sd = x.std(axis=0)
+    z = (x - x.mean(axis=0)) / sd
+    rho = np.array([np.sort(np.abs(z - z[i]).max(axis=1))[3] for i in range(120)])
+    ref = digamma(120) - digamma(3) + d * np.log(2) + d * np.log(rho).mean() + np.log(sd).sum()
+    assert knn_entropy(x, k=3, jitter=0) == pytest.approx(ref, abs=1e-12)
 
 
 def test_bitset_counts_match_direct_counts():

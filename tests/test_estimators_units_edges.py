@@ -76,7 +76,11 @@ positive_scales = st.lists(st.floats(-6, 6).map(lambda e: 10.0**e), min_size=3, 
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(positive_scales, st.floats(-1e3, 1e3), st.sampled_from(["knn", "gaussian", "binning"]))
+@given(
+    positive_scales,
+    st.floats(-1e3, 1e3),
+    st.sampled_from(["knn", "gaussian", "binning", "mixed"]),
+)
 def test_property_mi_invariant_to_positive_affine_maps_per_feature(scales, shift, method):
     """Every continuous MI method: I(a x + b; y) = I(x; y) for per-feature a > 0 (b = shift * a,
     so the shift never rounds x away). Binning bins each variable over its own range, so it is
@@ -94,11 +98,16 @@ def test_property_mi_invariant_to_positive_affine_maps_per_feature(scales, shift
     assert before > 0.1
 
 
-def test_knn_entropy_is_equivariant_to_a_common_scale():
+def test_knn_entropy_is_equivariant_to_units_per_feature():
     x, _ = reproducer()
     h = knn_entropy(x)
     for scale in (1e-300, 1e-9, 1e6, 1e300):
         assert knn_entropy(scale * x) == pytest.approx(h + 4 * np.log(scale), abs=1e-9)
+    scales = np.array([1e6, 1e-6, 3.0, 1e-200])
+    assert knn_entropy(x * scales - 5 * scales) == pytest.approx(h + np.log(scales).sum(), abs=1e-9)
+    # raw max-norm neighbourhoods let the largest units decide: off by nats
+    raw = knn_entropy(x * scales, standardize=False) - np.log(scales).sum()
+    assert abs(raw - h) > 1.0
 
 
 # ---- Gaussian --------------------------------------------------------------------------------
@@ -225,7 +234,9 @@ def test_any_hashable_symbols_give_the_same_entropy_as_integers():
 
 
 def test_bad_symbols_are_refused_by_name():
-    with pytest.raises(TypeError, match="x: expected real or hashable symbols, got complex"):
+    with pytest.raises(
+        ValueError, match="x: expected real numbers or hashable symbols, got complex"
+    ):
         discrete_entropy(np.array([1 + 1j, 2.0]))
     with pytest.raises(ValueError, match="x: contains NaN"):
         discrete_entropy([0.0, np.nan])
@@ -256,3 +267,19 @@ def test_entropy_of_distribution_refuses_non_distributions():
     np.testing.assert_allclose(entropy_of_distribution(rows, axis=1), [np.log(2), 0.0])
     with pytest.raises(ValueError, match="summing to 1"):
         entropy_of_distribution(rows, axis=0)
+
+
+@pytest.mark.parametrize("method", ["binning", "kde", "knn", "gaussian", "discrete", "mixed"])
+def test_complex_input_is_refused_by_name(method):
+    """The imaginary part used to be dropped silently (audit F6)."""
+    options = {"noise_variance": 0.1} if method == "kde" else {}
+    x, y = reproducer()
+    with pytest.raises(ValueError, match=r"x: expected real numbers.*complex"):
+        mutual_information(x + 1j * x, y, method=method, **options)
+    with pytest.raises(ValueError, match=r"y: expected real numbers.*complex"):
+        mutual_information(x, y.astype(complex), method=method, **options)
+    if method != "mixed":
+        with pytest.raises(ValueError, match=r"x: expected real numbers.*complex"):
+            entropy(x + 1j * x, method=method, **options)
+    with pytest.raises(ValueError, match=r"z: expected real numbers.*complex"):
+        mutual_information(x, y, "knn", z=x[:, 0] * 1j)

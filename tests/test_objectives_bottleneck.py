@@ -15,7 +15,7 @@ from structlearn.objectives.bottleneck import (
     NonlinearIB,
     VariationalIB,
     gaussian_kl_to_standard,
-    kde_mutual_information,
+    kde_upper_bound_mutual_information,
     label_entropy,
 )
 
@@ -45,11 +45,15 @@ def brute_force_kde_mi(h: np.ndarray, var: float) -> float:
 def test_kde_mutual_information_matches_loop_and_limits():
     h = np.random.default_rng(0).standard_normal((9, 3))
     for var in (0.1, 1.0, 10.0):
-        got = kde_mutual_information(torch.tensor(h), var).item()
+        got = kde_upper_bound_mutual_information(torch.tensor(h), var).item()
         assert got == pytest.approx(brute_force_kde_mi(h, var), rel=1e-10)
-    assert kde_mutual_information(torch.ones(6, 2), 1.0).item() == pytest.approx(0.0, abs=1e-12)
+    assert kde_upper_bound_mutual_information(torch.ones(6, 2), 1.0).item() == pytest.approx(
+        0.0, abs=1e-12
+    )
     far = torch.arange(6.0, dtype=torch.float64)[:, None] * 1e3
-    assert kde_mutual_information(far, 1.0).item() == pytest.approx(math.log(6), rel=1e-12)
+    assert kde_upper_bound_mutual_information(far, 1.0).item() == pytest.approx(
+        math.log(6), rel=1e-12
+    )
 
 
 def test_kde_bound_is_above_monte_carlo_mutual_information():
@@ -63,8 +67,8 @@ def test_kde_bound_is_above_monte_carlo_mutual_information():
     logk = -((T[:, None, :] - h[None]) ** 2).sum(2) / (2 * var)  # log N(T; h_j) + const
     pointwise = logk[np.arange(40000), idx] - (np.logaddexp.reduce(logk, axis=1) - math.log(5))
     mc, se = pointwise.mean(), pointwise.std() / math.sqrt(40000)
-    upper = kde_mutual_information(torch.tensor(h), var).item()
-    lower = kde_mutual_information(
+    upper = kde_upper_bound_mutual_information(torch.tensor(h), var).item()
+    lower = kde_upper_bound_mutual_information(
         torch.tensor(h), 4 * var
     ).item()  # Bhattacharyya: 8σ² in place of 2σ²
     assert lower - 4 * se <= mc <= upper + 4 * se
@@ -129,7 +133,7 @@ def test_vib_and_nib_gradcheck():
     std = (torch.rand(4, 2, dtype=torch.float64, generator=gen) + 0.2).requires_grad_(True)
     assert torch.autograd.gradcheck(gaussian_kl_to_standard, (mu, std))
     var = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(kde_mutual_information, (h, var))
+    assert torch.autograd.gradcheck(kde_upper_bound_mutual_information, (h, var))
 
 
 def test_nib_total_and_squared_form():
@@ -145,7 +149,7 @@ def test_nib_total_and_squared_form():
         loss = nib(h, y)
         var = nib.noise_variance.item()
         assert var == pytest.approx(0.2, rel=1e-6)
-        i_xt = kde_mutual_information(h, var)
+        i_xt = kde_upper_bound_mutual_information(h, var)
         penalty = i_xt**2 if squared else i_xt
         expected = F.cross_entropy(nib.decoder(h), y) + 0.3 * penalty
         assert loss.total.item() == pytest.approx(expected.item(), rel=1e-12)
@@ -188,7 +192,7 @@ def test_bottleneck_bad_input():
     with pytest.raises(ValueError, match="noise_variance"):
         NonlinearIB(4, 3, noise_variance=0.0)
     with pytest.raises(ValueError, match="noise_variance"):
-        kde_mutual_information(h, -1.0)
+        kde_upper_bound_mutual_information(h, -1.0)
     with pytest.raises(ValueError, match="targets"):
         VariationalIB(4, 2, 3)(h)
     with pytest.raises(ValueError, match="targets"):
@@ -207,3 +211,19 @@ def test_bottleneck_bad_input():
         BetaSchedule("exponential", 0.0, 1.0)
     with pytest.raises(ValueError, match="start"):
         BetaSchedule("constant", -1.0)
+
+
+def test_old_objective_names_warn_and_agree():
+    from structlearn.objectives import (
+        gaussian_channel_entropy,
+        gaussian_entropy,
+        kde_mutual_information,
+    )
+
+    h = torch.tensor([[0.0, 1.0], [2.0, 0.5], [1.0, -1.0]], dtype=torch.float64)
+    with pytest.warns(DeprecationWarning, match="kde_upper_bound_mutual_information"):
+        old = kde_mutual_information(h, 0.3)
+    assert float(old) == float(kde_upper_bound_mutual_information(h, 0.3))
+    with pytest.warns(DeprecationWarning, match="gaussian_channel_entropy"):
+        old = gaussian_entropy(h, ridge=0.1)
+    assert float(old) == float(gaussian_channel_entropy(h, ridge=0.1))

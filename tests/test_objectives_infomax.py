@@ -12,7 +12,7 @@ from scipy import stats
 from structlearn.objectives.infomax import (
     GaussianInfoMax,
     InfoMaxICA,
-    gaussian_entropy,
+    gaussian_channel_entropy,
     infomax_ica_objective,
 )
 
@@ -29,10 +29,10 @@ def test_gaussian_entropy_matches_scipy(d):
     Z = correlated(200, d)
     cov = np.cov(Z, rowvar=False, bias=True).reshape(d, d)
     expected = stats.multivariate_normal(mean=np.zeros(d), cov=cov).entropy()
-    assert float(gaussian_entropy(torch.tensor(Z))) == pytest.approx(expected, rel=1e-10)
+    assert float(gaussian_channel_entropy(torch.tensor(Z))) == pytest.approx(expected, rel=1e-10)
     ridge = 0.3
     expected = stats.multivariate_normal(cov=cov + ridge * np.eye(d)).entropy()
-    assert float(gaussian_entropy(torch.tensor(Z), ridge=ridge)) == pytest.approx(
+    assert float(gaussian_channel_entropy(torch.tensor(Z), ridge=ridge)) == pytest.approx(
         expected, rel=1e-10
     )
 
@@ -40,45 +40,49 @@ def test_gaussian_entropy_matches_scipy(d):
 def test_variance_constraint_bounds_entropy_and_standardises():
     Z = correlated(500, 4)
     v = 2.0
-    h = float(gaussian_entropy(torch.tensor(Z), variance=v))
+    h = float(gaussian_channel_entropy(torch.tensor(Z), variance=v))
     bound = 2 * math.log(2 * math.pi * math.e * v)
     corr = np.corrcoef(Z, rowvar=False)
     expected = 0.5 * np.linalg.slogdet(2 * math.pi * math.e * v * corr)[1]  # v × correlation
     assert h == pytest.approx(expected, rel=1e-8)
     assert h < bound
     # rescaling the features changes nothing under the constraint
-    h_scaled = float(gaussian_entropy(torch.tensor(Z * [1, 10, 0.1, 5]), variance=v))
+    h_scaled = float(gaussian_channel_entropy(torch.tensor(Z * [1, 10, 0.1, 5]), variance=v))
     assert h_scaled == pytest.approx(h, rel=1e-8)
     # uncorrelated features (orthonormal columns orthogonal to the constant) reach the bound
     M = np.hstack([np.ones((100, 1)), np.random.default_rng(0).standard_normal((100, 4))])
     Q = np.linalg.qr(M)[0][:, 1:]
-    assert float(gaussian_entropy(torch.tensor(Q), variance=v)) == pytest.approx(bound, rel=1e-8)
+    assert float(gaussian_channel_entropy(torch.tensor(Q), variance=v)) == pytest.approx(
+        bound, rel=1e-8
+    )
 
 
 def test_gaussian_infomax_module_equals_function_and_gradcheck():
     Z = torch.tensor(correlated(30, 3), requires_grad=True)
     loss = GaussianInfoMax(variance=1.5, ridge=0.1)(Z)
-    h = gaussian_entropy(Z, variance=1.5, ridge=0.1)
+    h = gaussian_channel_entropy(Z, variance=1.5, ridge=0.1)
     assert loss.total.item() == pytest.approx(-h.item(), rel=1e-12)
     assert loss.parts["entropy_bound_nats"] == pytest.approx(
         1.5 * math.log(2 * math.pi * math.e * 1.6)
     )
-    assert torch.autograd.gradcheck(lambda z: gaussian_entropy(z, variance=1.5, ridge=0.1), (Z,))
+    assert torch.autograd.gradcheck(
+        lambda z: gaussian_channel_entropy(z, variance=1.5, ridge=0.1), (Z,)
+    )
 
 
 def test_gaussian_entropy_bad_input():
     with pytest.raises(ValueError, match="Z"):
-        gaussian_entropy(torch.randn(3, 5))  # singular without a ridge
+        gaussian_channel_entropy(torch.randn(3, 5))  # singular without a ridge
     with pytest.raises(ValueError, match="Z"):
-        gaussian_entropy(torch.tensor([[np.nan, 1.0], [0.0, 1.0], [1.0, 1.0]]))
+        gaussian_channel_entropy(torch.tensor([[np.nan, 1.0], [0.0, 1.0], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="variance"):
-        gaussian_entropy(torch.randn(10, 2), variance=0.0)
+        gaussian_channel_entropy(torch.randn(10, 2), variance=0.0)
     with pytest.raises(ValueError, match="ridge"):
-        gaussian_entropy(torch.randn(10, 2), ridge=-1.0)
+        gaussian_channel_entropy(torch.randn(10, 2), ridge=-1.0)
     # a constant feature with a ridge: finite value and gradient
     Z = torch.randn(10, 2, dtype=torch.float64).index_fill(1, torch.tensor([1]), 1.0)
     Z.requires_grad_(True)
-    h = gaussian_entropy(Z, ridge=1e-3)
+    h = gaussian_channel_entropy(Z, ridge=1e-3)
     h.backward()
     assert torch.isfinite(h) and torch.isfinite(Z.grad).all()
 

@@ -172,6 +172,7 @@ class _Toy(Study):
 
     def measure(self, config, seed, shared):
         self.calls.append(seed)
+        assert self.context is not None and self.context.work_dir.name == "work"
         if seed == self.fail_at:
             raise KeyboardInterrupt
         rng = np.random.default_rng(seed)
@@ -198,6 +199,7 @@ def test_resume_skips_finished_seeds_and_equals_an_uninterrupted_run(tmp_path):
     resumed = _Toy().run(config, _ctx(tmp_path, True))
     assert _Toy.calls == [7, 8]  # seeds 5 and 6 came from their checkpoints
     assert json.dumps(resumed.metrics) == json.dumps(whole.metrics)
+    assert _Toy().context is None  # the run's context lives only while it measures
 
 
 def test_resume_refuses_a_checkpoint_of_another_config_and_leaves_it(tmp_path):

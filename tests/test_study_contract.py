@@ -30,13 +30,7 @@ from structlearn.studies.claims import (
 )
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
-LEGACY = {
-    "depth_by_entropy",
-    "layerwise_vs_backprop",
-    "objectives_compare",
-    "pixel_mi",
-    "random_networks",
-}
+LEGACY: set[str] = set()
 CONTRACT = [s for s in available_studies() if s not in LEGACY]
 
 

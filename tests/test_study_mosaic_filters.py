@@ -29,7 +29,8 @@ def test_pca_axes_equal_sklearn_up_to_sign_with_fixed_signs():
     assert np.abs(np.abs(np.sum(W * P, axis=1)) - 1).max() < 1e-10
     top = W[np.arange(8), np.abs(W).argmax(axis=1)]
     assert (top > 0).all()
-    assert pca_components(X, 100).shape == (30, 30)  # capped at n_features
+    with pytest.raises(ValueError, match=r"^n: expected a value <= 30, got 100"):
+        pca_components(X, 100)  # was capped silently (reliability audit, minor)
 
 
 def test_mcr2_labels_match_a_loop():

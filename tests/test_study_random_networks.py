@@ -1,4 +1,5 @@
-"""random_networks study: its rank correlations equal scipy's, verdict rules, config errors."""
+"""random_networks study: its rank correlations are scipy's on the reported networks, the verdict
+follows the per-seed rule, data sources and config errors."""
 
 import json
 
@@ -6,105 +7,86 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from structlearn.analysis.layer_measures import LAYER_MEASURES
 from structlearn.config import ConfigError
 from structlearn.experiment import run_experiment
-from structlearn.studies.random_networks import correlation_verdict, load_data
+from structlearn.studies._stats import mean_interval
+from structlearn.studies.random_networks import STUDY
 
 CONFIG = "experiments/random_networks.yaml"
-TINY = [
-    "n_seeds=2",
-    "data.n_samples=240",
-    "networks.n_networks=8",
-    "networks.width=[4, 8, 16]",
-    "networks.depth=[1, 2]",
-    "bootstrap.n_bootstrap=60",
-]
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("random_networks") / "run"
-    folder, _ = run_experiment(CONFIG, out=out, preset="smoke", overrides=TINY, quiet=True)
+    folder, _ = run_experiment(CONFIG, out=out, preset="smoke", quiet=True)
     return folder, json.loads((folder / "metrics.json").read_text())
 
 
-def test_rho_equals_scipy_spearman_total_and_per_unit(tiny_run):
+def _ranked(values):
+    v = np.array([-np.inf if x is None else x for x in values], dtype=float)
+    return np.where(np.isneginf(v), -1e300, v)
+
+
+def test_rho_of_every_measure_is_scipys_on_the_reported_networks(tiny_run):
     _, m = tiny_run
-    assert len(m["per_seed"]) == 2
-    for p in m["per_seed"]:
-        acc = np.array(p["test_accuracy"])
-        ent = np.array([np.nan if e is None else e for e in p["total"]["entropy_nats"]])
-        ok = np.isfinite(ent)
-        rho = stats.spearmanr(ent[ok], acc[ok]).statistic
-        assert p["total"]["spearman"] == pytest.approx(rho, abs=1e-6)
-        per_unit = ent / np.maximum(np.array(p["n_dims"]), 1)
-        rho_u = stats.spearmanr(per_unit[ok], acc[ok]).statistic
-        assert p["per_unit"]["spearman"] == pytest.approx(rho_u, abs=1e-6)
-        for key in ("total", "per_unit"):
-            lo, hi = p[key]["spearman_interval"]
-            assert -1.0 <= lo <= p[key]["spearman"] + 1e-9 <= hi + 2e-9 <= 1.0 + 2e-9
-        # width is what the architecture says: a Gaussian entropy of d standardised units is at
-        # most d/2 log(2 pi e) (equality for uncorrelated units)
-        for e, d in zip(ent[ok], np.array(p["n_dims"])[ok], strict=True):
-            assert e <= 0.5 * d * np.log(2 * np.pi * np.e) + 1e-9
-        assert 0.0 <= min(acc) and max(acc) <= 1.0
-        assert p["n_train"] + p["n_test"] == p["n_samples"] == 240
+    assert len(m["seeds"]) == 2
+    for seed in m["seeds"]:
+        for arm in ("mixed", "fixed"):
+            res, nets = seed[arm], seed[arm]["networks"]
+            acc = np.array(nets["test_accuracy"], dtype=float)
+            for name in LAYER_MEASURES:
+                rho = stats.spearmanr(_ranked(nets[name]), acc).statistic
+                assert res[f"rho_{name}"] == pytest.approx(rho, abs=1e-9), (arm, name)
+                assert res[f"rho_{name}_low"] <= res[f"rho_{name}"] <= res[f"rho_{name}_high"]
+            shuffled = np.array(nets["shuffled_accuracy"], dtype=float)
+            rho = stats.spearmanr(nets["channel_information"], shuffled).statistic
+            assert res["rho_control_shuffled"] == pytest.approx(rho, abs=1e-9)
+            ceiling = res["networks"]["channel_information"]
+            assert all(0.0 <= c <= np.log(200) + 1e-9 for c in ceiling)  # measure.max_samples
+        assert set(seed["fixed"]["networks"]["width"]) == {8}
+        assert set(seed["mixed"]["networks"]["width"]) <= {8, 16}
 
 
-def test_summary_and_verdicts_are_consistent_with_the_seeds(tiny_run):
+def test_verdicts_follow_the_t_interval_of_the_per_seed_rho(tiny_run):
     _, m = tiny_run
-    rows = {r["x"]: r for r in m["summary"]}
-    for key, label in (("total", "entropy"), ("per_unit", "entropy per unit")):
-        rhos = [p[key]["spearman"] for p in m["per_seed"]]
-        assert rows[label]["rho (mean over seeds)"] == pytest.approx(np.mean(rhos), abs=1e-9)
-    for v, key in zip(m["verdicts"], ("total", "per_unit"), strict=True):
-        ivs = [p[key]["spearman_interval"] for p in m["per_seed"]]
-        expected = (
-            True
-            if all(lo > 0 for lo, _ in ivs)
-            else False
-            if any(hi < 0 for _, hi in ivs)
-            else None
-        )
-        assert v["held"] is expected
+    assert [v["claim"].endswith(")") for v in m["verdicts"]] == [True, True]
+    for v, arm in zip(m["verdicts"], ("mixed", "fixed"), strict=True):
+        rhos = [s[arm]["rho_channel_information"] for s in m["seeds"]]
+        iv = mean_interval(rhos)
+        assert v["measured"]["low"] == pytest.approx(iv.low)
+        raw = "held" if iv.low > 0 else "not held" if iv.high < 0 else "undecided"
+        shares = [s[arm]["share_at_ceiling"] for s in m["seeds"]]
+        assert v["premise"]["met"] == all(x < 0.5 + 1e-12 for x in shares)
+        if v["premise"]["met"] and not any(c["passes"] for c in v["controls"]):
+            assert v["verdict"] == raw
+        assert len(v["alternatives"]) == len(LAYER_MEASURES) - 1
 
 
-def test_same_seed_same_metrics(tiny_run, tmp_path):
-    _, m = tiny_run
-    again, _ = run_experiment(
-        CONFIG, out=tmp_path / "again", preset="smoke", overrides=TINY, quiet=True
+def test_npz_source_written_by_the_test(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 30)
+    X = rng.normal(size=(90, 12)) + 2.0 * np.eye(3)[y] @ rng.normal(size=(3, 12))
+    np.savez(tmp_path / "toy.npz", X=X, y=y)
+    folder, _ = run_experiment(
+        CONFIG,
+        out=tmp_path / "r",
+        preset="smoke",
+        overrides=[f"data.source=npz:{tmp_path / 'toy.npz'}", "n_seeds=1"],
+        quiet=True,
     )
-    assert json.loads((again / "metrics.json").read_text()) == m
+    seed = json.loads((folder / "metrics.json").read_text())["seeds"][0]
+    assert seed["data"]["n_samples"] == 90
+    assert seed["mixed"]["chance_accuracy"] == pytest.approx(1 / 3, abs=0.05)
 
 
-def _seed(seed, lo, hi, rho=0.3):
-    interval = {"spearman": rho, "spearman_interval": [lo, hi]}
-    return {"seed": seed, "test_accuracy": [0.5] * 5, "total": interval}
+def test_claims_name_the_classifier_that_ran():
+    from structlearn.config import defaults
 
-
-@pytest.mark.parametrize(
-    ("intervals", "held"),
-    [
-        ([(0.1, 0.6), (0.05, 0.7)], True),
-        ([(0.1, 0.6), (-0.2, 0.5)], None),
-        ([(0.1, 0.6), (-0.6, -0.1)], False),
-        ([(-0.3, 0.3)], None),
-    ],
-)
-def test_verdict_rule_on_constructed_intervals(intervals, held):
-    per_seed = [_seed(i, lo, hi) for i, (lo, hi) in enumerate(intervals)]
-    v = correlation_verdict(per_seed, "total", "claim", 0.95)
-    assert v.held is held
-    assert f"excludes 0 in {sum(lo > 0 or hi < 0 for lo, hi in intervals)} of" in v.measured
-
-
-def test_digits_subset_is_seeded_and_in_range():
-    cfg = {"data": {"directory": "", "n_samples": 100}}
-    X, y, name = load_data(cfg, 3)
-    X2, y2, _ = load_data(cfg, 3)
-    assert name == "digits" and X.shape == (100, 64)
-    assert np.array_equal(X, X2) and np.array_equal(y, y2)
-    assert X.min() >= 0.0 and X.max() <= 1.0
+    config = defaults({**STUDY.schema})
+    assert "softmax" in STUDY.claims(config)[0].text
+    config["probe"]["classifier"] = "ridge"
+    assert "ridge" in STUDY.claims(config)[0].text
 
 
 @pytest.mark.parametrize(
@@ -113,8 +95,10 @@ def test_digits_subset_is_seeded_and_in_range():
         ("networks.n_network=5", "networks.n_network: unknown key"),
         ("networks.activation=[softmax]", "networks.activation"),
         ("networks.weight_scale=[10.0, 0.1]", "networks.weight_scale"),
-        ("entropy.measure=knn", "entropy.measure"),
-        ("data.directory=/nonexistent/mnist", "data.directory"),
+        ("networks.n_networks=100000", "networks.n_networks"),
+        ("probe.classifier=svm", "probe.classifier"),
+        ("data.source=photos", "data.source"),
+        ("data.source=mnist:/nonexistent/mnist", "data.source"),
     ],
 )
 def test_bad_config_raises_config_error_naming_the_key(override, key, tmp_path):

@@ -54,7 +54,7 @@ def test_scalars_options_lengths_and_seeds():
         check_scalar(2.0, "k", kind=int)
     with pytest.raises(ValueError, match=r"'knn', 'kde'"):
         check_option("ksg", "method", ["knn", "kde"])
-    with pytest.raises(ValueError, match=r"x has 3, y has 2"):
+    with pytest.raises(ValueError, match=r"^y: has 2 samples but x has 3; inconsistent"):
         check_consistent_length(x=[1, 2, 3], y=[1, 2])
     a = check_random_state(7).standard_normal(3)
     assert np.array_equal(a, check_random_state(7).standard_normal(3))

@@ -12,7 +12,7 @@ features are a sparse-coding stack's on scikit-learn's digits; with your own, sa
 import matplotlib.pyplot as plt
 
 from structlearn.analysis.entropy_gain import analyze_entropy_gain
-from structlearn.analysis.probes import probe_layers
+from structlearn.analysis.probes import analyze_probes
 from structlearn.data.preprocess import PatchWhitener
 from structlearn.data.sources import load_source
 from structlearn.models.stack import SparseCodingStack
@@ -23,7 +23,7 @@ stack = SparseCodingStack(n_layers=3, n_atoms=32, lambda1=0.1, n_iter=30, random
 layers = {f"layer {i + 1}": z for i, z in enumerate(stack.transform_all(X))}
 
 gain = analyze_entropy_gain(layers, inputs=X, tolerance=0.5, n_bootstrap=20, random_state=0)
-probes = probe_layers(layers, data.y, random_state=0)
+probes = analyze_probes(layers, data.y, random_state=0)
 print(f"recommended depth {gain.depth}; probes saturate at {probes.saturation_layer}")
 
 # %%

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from structlearn.analysis.probes import probe_layers
+from structlearn.analysis.probes import analyze_probes
 from structlearn.data.preprocess import split_dataset
 from structlearn.data.sources import load_source
 from structlearn.models.mlp import MLP
@@ -41,7 +41,7 @@ for name, (objective, width) in objectives.items():
     with torch.no_grad():
         taps = net(torch.as_tensor(split.X_test, dtype=torch.float32))
     layers = {f"layer {i + 1}": t.numpy() for i, t in enumerate(taps)}
-    accuracy[name] = probe_layers(layers, split.y_test, random_state=0).test_accuracy
+    accuracy[name] = analyze_probes(layers, split.y_test, random_state=0).test_accuracy
     print(name, np.round(accuracy[name], 3))
 
 # %%

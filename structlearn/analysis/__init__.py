@@ -6,9 +6,11 @@ and ``.plot(ax)``:
 - :mod:`~structlearn.analysis.filters`: locality, spread, sparsity and conv-likeness of filter banks;
 - :mod:`~structlearn.analysis.pixel_mi`: pixel-pair mutual information vs distance;
 - :mod:`~structlearn.analysis.entropy_gain`: per-layer entropy, gain and the recommended depth;
+- :mod:`~structlearn.analysis.layer_measures`: what a layer carries (channel information, coding
+  rate, marginal and Gaussian entropy) with its rank and normalisation;
 - :mod:`~structlearn.analysis.info_plane`: the information plane and gradient-SNR phases;
 - :mod:`~structlearn.analysis.alignment`: teacher–student correlations, the L-shaped plot, pruning;
-- :mod:`~structlearn.analysis.random_networks`: entropy vs accuracy of random-network features;
+- :mod:`~structlearn.analysis.random_networks`: layer measures vs accuracy of random networks;
 - :mod:`~structlearn.analysis.probes`: linear probes and t-SNE maps of every layer.
 """
 
@@ -65,9 +67,15 @@ from structlearn.analysis.info_plane import (
     information_plane_points,
     recordings_from_arrays,
 )
+from structlearn.analysis.layer_measures import (
+    LAYER_MEASURES,
+    LayerMeasures,
+    analyze_layer_measures,
+)
 from structlearn.analysis.pixel_mi import (
     MosaicPixelMI,
     PixelMI,
+    analyze_pixel_mi,
     disc_offsets,
     edge_feature_maps,
     pixel_mi_by_offset,
@@ -78,6 +86,8 @@ from structlearn.analysis.pixel_mi import (
 from structlearn.analysis.probes import (
     LayerMaps,
     LayerProbes,
+    analyze_layer_maps,
+    analyze_probes,
     probe_layers,
     tsne_maps,
 )
@@ -95,6 +105,7 @@ MODULES = (
     "filters",
     "pixel_mi",
     "entropy_gain",
+    "layer_measures",
     "info_plane",
     "alignment",
     "random_networks",
@@ -105,6 +116,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "DEFAULT_THRESHOLDS",
     "ESTIMATORS",
+    "LAYER_MEASURES",
     "MEASURES",
     "MODULES",
     "NORMALISATIONS",
@@ -115,6 +127,7 @@ __all__ = [
     "InformationPlane",
     "LayerEntropies",
     "LayerMaps",
+    "LayerMeasures",
     "LayerProbes",
     "MosaicPixelMI",
     "PixelMI",
@@ -125,6 +138,10 @@ __all__ = [
     "analyze_entropy_gain",
     "analyze_filters",
     "analyze_information_plane",
+    "analyze_layer_maps",
+    "analyze_layer_measures",
+    "analyze_pixel_mi",
+    "analyze_probes",
     "analyze_random_networks",
     "best_tile_fraction",
     "best_window_fraction",

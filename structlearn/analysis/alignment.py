@@ -52,6 +52,7 @@ __all__ = [
     "analyze_alignment",
     "fanout_norm",
     "hidden_mask_evaluator",
+    "merged_fanout_norm",
     "pruning_curve",
     "unit_correlation",
 ]
@@ -96,6 +97,12 @@ def _warn_constant(n_t: int, n_s: int) -> None:
         )
 
 
+def _column_scale(x: np.ndarray) -> np.ndarray:
+    """Largest magnitude of each column (1 for all-zero columns), shape (n_columns,)."""
+    top = np.abs(x).max(axis=0)
+    return np.where(top > 0, top, 1.0)
+
+
 def unit_correlation(teacher_acts: Any, student_acts: Any) -> np.ndarray:
     r"""Pearson correlation of every teacher unit with every student unit over samples (float64).
 
@@ -122,6 +129,7 @@ def unit_correlation(teacher_acts: Any, student_acts: Any) -> np.ndarray:
     t, s = _check_acts(teacher_acts, student_acts)
     if len(t) < 2:
         raise ValueError(f"teacher_acts: expected at least 2 samples, got {len(t)}")
+    t, s = t / _column_scale(t), s / _column_scale(s)  # Pearson is scale-free; x1e300 overflows
     dt, ds = t - t.mean(axis=0), s - s.mean(axis=0)
     corr, n_t, n_s = _correlation_from_moments((dt * dt).sum(0), (ds * ds).sum(0), dt.T @ ds)
     _warn_constant(n_t, n_s)
@@ -257,6 +265,45 @@ def fanout_norm(next_weight: Any) -> np.ndarray:
         next_weight = next_weight.weight
     w = check_array(next_weight, "next_weight", ndim=2)
     return np.sqrt((w * w).sum(axis=0))
+
+
+def merged_fanout_norm(
+    correlation: Any, next_weight: Any, threshold: float, mirror_correlation: Any = None
+) -> np.ndarray:
+    """Per teacher unit, the norm of the summed fan-out of the students aligned to it.
+
+    Several students align with one teacher unit and split its fan-out (Tian 2020), so one
+    student's fan-out understates what the unit sends on; the students whose best (sign-aware when
+    ``mirror_correlation`` is given) correlation is at least ``threshold`` are merged into their
+    best teacher unit: ||sum over k -> j of W[:, k]||. 0 for a unit with no aligned student.
+
+    Parameters
+    ----------
+    correlation, mirror_correlation : array-like (n_teacher, n_student)
+    next_weight : array-like (n_next, n_student) or torch.nn.Linear, the students' next layer
+    threshold : float
+
+    Examples
+    --------
+    >>> merged_fanout_norm([[0.99, 0.98, 0.1]], [[1.0, 2.0, 5.0]], 0.95).tolist()
+    [3.0]
+    """
+    corr = check_array(correlation, "correlation", ndim=2)
+    if mirror_correlation is not None:
+        corr = np.maximum(corr, check_array(mirror_correlation, "mirror_correlation", ndim=2))
+    if isinstance(next_weight, torch.nn.Linear):
+        next_weight = next_weight.weight
+    w = check_array(next_weight, "next_weight", ndim=2)
+    if w.shape[1] != corr.shape[1]:
+        raise ValueError(
+            f"next_weight: expected {corr.shape[1]} columns (one per student), got {w.shape[1]}"
+        )
+    best, aligned = corr.argmax(axis=0), corr.max(axis=0) >= threshold
+    out = np.zeros(corr.shape[0])
+    for j in range(corr.shape[0]):
+        members = aligned & (best == j)
+        out[j] = float(np.linalg.norm(w[:, members].sum(axis=1)))
+    return out
 
 
 # ------------------------------------------------------------------------------------------ result

@@ -76,8 +76,20 @@ _DESCRIPTIONS = {
 
 
 # ------------------------------------------------------------------------------------ validation
+#: Largest magnitude accepted in a layer: squared deviations of larger values overflow float64.
+MAX_MAGNITUDE = 1e150
+
+
 def _check_layers(layers: Any) -> tuple[list[str], list[np.ndarray]]:
-    return check_layers(layers, min_samples=3)
+    names, arrays = check_layers(layers, min_samples=3)
+    for name, a in zip(names, arrays, strict=True):
+        top = float(np.abs(a).max()) if a.size else 0.0
+        if top > MAX_MAGNITUDE:
+            raise ValueError(
+                f"layers[{name!r}]: values up to {top:.3g}; their squares overflow float64 "
+                f"(|x| <= {MAX_MAGNITUDE:.0e} is accepted); rescale the layer"
+            )
+    return names, arrays
 
 
 @dataclass(frozen=True)
@@ -175,6 +187,10 @@ def _knn_with_bias(z: np.ndarray, k: int, rng: np.random.Generator) -> tuple[flo
     return h, knn_entropy(g, k=k, random_state=rng) - float(closed)
 
 
+class DeadLayerError(ValueError):
+    """A layer whose every unit is constant: no finite entropy exists."""
+
+
 def layer_entropy(
     x: Any,
     measure: str = "gaussian",
@@ -189,8 +205,8 @@ def layer_entropy(
 
     ``measure``: ``"gaussian"`` (:math:`\tfrac12\log\det(2\pi e\hat\Sigma)`), ``"marginal"``
     (sum of per-unit entropies) or ``"total_correlation"`` (their difference); other parameters
-    as in :func:`layer_entropies`. A layer whose units are all constant has entropy
-    :math:`-\infty`: ``(nan, 0)`` is returned for it.
+    as in :func:`layer_entropies`. A layer whose units are all constant (a dead layer) has
+    entropy :math:`-\infty`: it raises :class:`DeadLayerError` (a ``ValueError`` naming ``x``).
 
     Examples
     --------
@@ -203,7 +219,9 @@ def layer_entropy(
     _check_options(normalisation, marginal, n_bins, k, 0)
     z, _ = normalise_layer(x, normalisation, n_components)
     if z.shape[1] == 0:
-        return float("nan"), 0
+        raise DeadLayerError(
+            "x: every unit is constant (a dead or saturated layer); its entropy is -inf"
+        )
     return _measure(z, measure, marginal, n_bins, k), int(z.shape[1])
 
 
@@ -426,7 +444,15 @@ def recommended_depth(gains: Any, tolerance: float) -> int:
     1
     """
     tol = check_scalar(tolerance, "tolerance", low=0.0, low_inclusive=False)
-    g = np.asarray(gains, dtype=np.float64)
+    g = check_array(gains, "gains", ndim=1, dtype=None, allow_nonfinite=True)
+    if not (np.issubdtype(g.dtype, np.floating) or np.issubdtype(g.dtype, np.integer)):
+        raise TypeError(f"gains: expected real numbers, got dtype={g.dtype}")
+    g = g.astype(np.float64)
+    if np.isnan(g[1:]).any() or np.isinf(g).any():
+        raise ValueError(
+            "gains: expected finite gains (only gains[0], the gain over an unknown input, may be "
+            f"NaN), got {g.tolist()}"
+        )
     above = np.flatnonzero(g[1:] >= tol)
     return int(above[-1] + 2) if above.size else 1
 
@@ -550,7 +576,8 @@ def _bootstrap(
         g = _gains(np.array(values), has_input)
         gains.append(g)
         depths.append(recommended_depth(g, tolerance))
-    return np.array(gains).reshape(len(gains), -1), np.array(depths, dtype=int)
+    n_layers = len(arrays) - 1 if has_input else len(arrays)
+    return np.array(gains).reshape(len(gains), n_layers), np.array(depths, dtype=int)
 
 
 def analyze_entropy_gain(
@@ -647,7 +674,7 @@ def analyze_entropy_gain(
     )
     depth = recommended_depth(gains, tol)
     boot_g, boot_d = _bootstrap(arrays, has_input, opts, tol, int(n_bootstrap), rng)
-    if len(boot_d) < n_bootstrap:
+    if 0 < n_bootstrap and len(boot_d) < n_bootstrap:
         warnings.warn(
             f"n_bootstrap: {n_bootstrap - len(boot_d)} of {n_bootstrap} resamples were skipped "
             "because some unit was constant on them (rarely active units); the interval uses the "

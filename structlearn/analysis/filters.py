@@ -564,6 +564,9 @@ def conv_likeness(locality: float, n_shapes: int, n_filters: int) -> tuple[float
     >>> conv_likeness(1.0, 4, 100)
     (0.9848..., 0.9696...)
     """
+    locality = check_scalar(locality, "locality", low=0.0, high=1.0)
+    n_filters = check_scalar(n_filters, "n_filters", kind=(int, np.integer), low=1)
+    n_shapes = check_scalar(n_shapes, "n_shapes", kind=(int, np.integer), low=1, high=n_filters)
     if n_filters <= 1:
         repetition = 0.0
     else:

@@ -66,6 +66,7 @@ from structlearn.utils.validation import (
     check_option,
     check_random_state,
     check_scalar,
+    relabel,
 )
 
 __all__ = [
@@ -178,7 +179,8 @@ def _check_recordings(rec: Recordings, layers: list[int], labels: Any) -> np.nda
     y = rec.labels if labels is None else labels
     if y is None:
         raise ValueError("labels: the recordings hold no labels; pass labels=(n_eval,) ints")
-    return check_labels(y, "labels", n_samples=n_eval)
+    # coded 0..k-1: binning counts labels by position, and a label 10**9 asked for 440 GiB
+    return relabel(check_labels(y, "labels", n_samples=n_eval))[0]
 
 
 def _select_epochs(rec: Recordings, epochs: Any) -> np.ndarray:
@@ -254,7 +256,7 @@ def information_plane_points(
     Parameters
     ----------
     recordings : Recordings or path of a run folder
-        See :meth:`Recordings.from_arrays` for plain arrays.
+        See :meth:`~structlearn.recordings.Recordings.from_arrays` for plain arrays.
     estimator : {"binning", "kde"}
         ``"binning"``: ``n_bins`` equal-width bins per unit over ``value_range``, plug-in
         entropies of binned rows, :math:`I(X;T) = H(T)` (Shwartz-Ziv & Tishby).
@@ -342,6 +344,18 @@ def _points(
 
 
 # ------------------------------------------------------------------------------ SNR phases
+def check_epochs(epochs: Any, name: str = "epochs") -> np.ndarray:
+    """Epoch numbers as int64 (n,): finite, whole, non-negative and increasing, else a
+    ``ValueError`` naming ``name`` (a NaN epoch was cast to an integer with only a warning)."""
+    raw = check_array(epochs, name, ndim=1, dtype=None)
+    if not np.all(np.mod(raw, 1) == 0) or (raw < 0).any():
+        raise ValueError(f"{name}: expected whole, non-negative epoch numbers, got {raw.tolist()}")
+    ep = raw.astype(np.int64)
+    if (np.diff(ep) <= 0).any():
+        raise ValueError(f"{name}: expected increasing epochs, got {ep.tolist()}")
+    return ep
+
+
 def detect_phase_transition(epochs: Any, snr: Any, *, min_drop: float = 0.5) -> int | None:
     r"""Epoch where the gradient SNR falls from the fitting to the diffusion phase, or None.
 
@@ -372,7 +386,7 @@ def detect_phase_transition(epochs: Any, snr: Any, *, min_drop: float = 0.5) -> 
     >>> detect_phase_transition(epochs, np.full(10, 3.0)) is None
     True
     """
-    ep = check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    ep = check_epochs(epochs)
     s = check_array(snr, "snr", ndim=1)
     if s.shape != ep.shape:
         raise ValueError(f"snr: expected one value per epoch ({ep.size}), got {s.size}")
@@ -446,7 +460,7 @@ def compression(i_xt: Any, epochs: Any) -> tuple[np.ndarray, np.ndarray]:
     ([10, 100], [0.5, 0.0])
     """
     v = check_array(i_xt, "i_xt", ndim=2)
-    ep = check_array(epochs, "epochs", ndim=1, dtype=np.int64)
+    ep = check_epochs(epochs)
     if v.shape[1] != ep.size:
         raise ValueError(f"epochs: expected {v.shape[1]} epochs (columns of i_xt), got {ep.size}")
     peak = v.argmax(axis=1)
@@ -971,7 +985,7 @@ def analyze_information_plane(
     Parameters
     ----------
     recordings : Recordings or path of a run folder
-        From :func:`structlearn.train.train` (or :meth:`Recordings.from_arrays`).
+        From :func:`structlearn.train.train` (or :meth:`~structlearn.recordings.Recordings.from_arrays`).
     estimator, n_bins, value_range, noise_variance, kde_bound, labels, layers, epochs :
         See :func:`information_plane_points`.
     p_xy : array-like (n_inputs, n_classes), optional

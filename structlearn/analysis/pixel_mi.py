@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from structlearn.analysis.base import AnalysisResult, new_axes
+from structlearn.scalars import Scalar, Summarised
 from structlearn.utils.validation import (
     check_array,
     check_option,
@@ -38,6 +39,7 @@ from structlearn.utils.validation import (
 __all__ = [
     "MosaicPixelMI",
     "PixelMI",
+    "analyze_pixel_mi",
     "disc_offsets",
     "edge_feature_maps",
     "pixel_mi_by_offset",
@@ -318,7 +320,7 @@ def _fit_decay(
 
 # ------------------------------------------------------------------------------------------ results
 @dataclass
-class PixelMI(AnalysisResult):
+class PixelMI(AnalysisResult, Summarised):
     """Pixel-pair MI by offset (nats) and its radial profile.
 
     Attributes
@@ -362,6 +364,13 @@ class PixelMI(AnalysisResult):
     n_permutations: int
     baseline: str
     label: str = "pixels"
+
+    scalars: ClassVar[dict[str, Scalar]] = {
+        "decay_length_px": Scalar("px", doc="fitted decay length of the excess MI"),
+        "decay_amplitude_nats": Scalar("nats", doc="fitted excess MI at 1 px"),
+        "decay_floor_nats": Scalar("nats", doc="fitted excess MI far away"),
+        "entropy_nats": Scalar("nats", doc="binned value entropy (MI at offset 0)"),
+    }
 
     def mi_at(self, dy: int, dx: int) -> float:
         """MI (nats) at offset (dy, dx) (either sign)."""
@@ -418,7 +427,7 @@ class PixelMI(AnalysisResult):
 
 
 @dataclass
-class MosaicPixelMI(AnalysisResult):
+class MosaicPixelMI(AnalysisResult, Summarised):
     """Pixel-pair MI (nats) on mosaics, split into pairs inside one tile and pairs across tiles.
 
     Per-offset arrays have shape (n_offsets,); an offset with no pair of a kind has 0 pairs
@@ -446,12 +455,38 @@ class MosaicPixelMI(AnalysisResult):
     baseline: str
     mean_across_nats: float = field(init=False)
     mean_across_baseline_nats: float = field(init=False)
+    mean_excess_across_nats: float = field(init=False)
+    excess_across_z: float = field(init=False)
+    mi_within_1px_nats: float = field(init=False)
+    mi_across_1px_nats: float = field(init=False)
+    baseline_across_1px_nats: float = field(init=False)
+
+    scalars: ClassVar[dict[str, Scalar]] = {
+        "mean_across_nats": Scalar("nats", doc="across-tile MI, mean over offsets"),
+        "mean_across_baseline_nats": Scalar("nats", doc="its permutation baseline"),
+        "mean_excess_across_nats": Scalar("nats", chance=0.0, doc="across-tile MI - baseline"),
+        "excess_across_z": Scalar("", chance=0.0, doc="excess in baseline sds (0: independent)"),
+        "mi_within_1px_nats": Scalar("nats", doc="same-tile MI at 1 px"),
+        "mi_across_1px_nats": Scalar("nats", doc="across-tile MI at 1 px"),
+        "baseline_across_1px_nats": Scalar("nats", doc="across-tile baseline at 1 px"),
+    }
 
     def __post_init__(self) -> None:
         ok = (self.n_pairs_across > 0) & (self.distance > 0)
         self.mean_across_nats = float(self.mi_across_nats[ok].mean()) if ok.any() else 0.0
         self.mean_across_baseline_nats = (
             float(self.baseline_across_nats[ok].mean()) if ok.any() else 0.0
+        )
+        excess = self.mi_across_nats[ok] - self.baseline_across_nats[ok]
+        sd = float(self.baseline_across_sd_nats[ok].mean()) if ok.any() else 0.0
+        self.mean_excess_across_nats = float(excess.mean()) if ok.any() else 0.0
+        self.excess_across_z = self.mean_excess_across_nats / max(sd, 1e-300)
+        w1 = (self.distance == 1) & (self.n_pairs_within > 0)
+        a1 = (self.distance == 1) & (self.n_pairs_across > 0)
+        self.mi_within_1px_nats = float(self.mi_within_nats[w1].mean()) if w1.any() else 0.0
+        self.mi_across_1px_nats = float(self.mi_across_nats[a1].mean()) if a1.any() else 0.0
+        self.baseline_across_1px_nats = (
+            float(self.baseline_across_nats[a1].mean()) if a1.any() else 0.0
         )
 
     def plot(self, ax: Any = None) -> Any:
@@ -520,7 +555,7 @@ def _prepare(
     return imgs, off, b, n_perm, _check_baseline(baseline, imgs)
 
 
-def pixel_mi_by_offset(
+def _mi_by_offset(
     images: Any,
     max_distance: int = 32,
     *,
@@ -573,7 +608,7 @@ def pixel_mi_by_offset(
     --------
     >>> rng = np.random.default_rng(0)
     >>> smooth = np.cumsum(rng.normal(size=(4, 40, 40)), axis=2)  # random walks along rows
-    >>> res = pixel_mi_by_offset(smooth, max_distance=4, n_bins=8)
+    >>> res = analyze_pixel_mi(smooth, max_distance=4, n_bins=8)
     >>> bool(res.mi_at(0, 1) > res.mi_at(1, 0) + 0.3), round(res.mi_at(0, 0), 4) == round(res.entropy_nats, 4)
     (True, True)
     """
@@ -627,7 +662,7 @@ def _pixel_result(
     )
 
 
-def pixel_mi_mosaic(
+def _mi_mosaic(
     images: Any,
     tile_map: Any,
     max_distance: int | None = None,
@@ -649,7 +684,7 @@ def pixel_mi_mosaic(
     max_distance : int, optional
         Default: the largest tile side, so both kinds of pair appear at every short distance.
     offsets, n_bins, n_permutations, baseline, random_state
-        As in :func:`pixel_mi_by_offset`. The default ``"images"`` baseline pairs tiles of
+        As in :func:`analyze_pixel_mi`. The default ``"images"`` baseline pairs tiles of
         different mosaics: its across-tile pairs have exactly the distribution of real
         across-tile pairs when the tiles are independent, so it is the right floor.
 
@@ -663,7 +698,7 @@ def pixel_mi_mosaic(
     >>> rng = np.random.default_rng(1)
     >>> tiles = rng.normal(size=(50, 4, 1, 1)) + 0.3 * rng.normal(size=(50, 4, 6, 6))
     >>> x = tiles.reshape(50, 2, 2, 6, 6).transpose(0, 1, 3, 2, 4).reshape(50, 12, 12)
-    >>> res = pixel_mi_mosaic(x, tm, max_distance=3, n_bins=4)
+    >>> res = analyze_pixel_mi(x, 3, tile_map=tm, n_bins=4)
     >>> bool(res.mi_within_nats[1] > 0.3), bool(res.mean_across_nats < 0.02)
     (True, True)
     """
@@ -776,7 +811,7 @@ def edge_feature_maps(
     return channels
 
 
-def pixel_mi_feature_maps(
+def _mi_feature_maps(
     images: Any,
     bank: str = "gabor",
     max_distance: int = 32,
@@ -792,14 +827,14 @@ def pixel_mi_feature_maps(
     channels (each channel binned on its own): the residual long-range dependence that a single
     layer of local filters leaves.
 
-    Parameters are those of :func:`pixel_mi_by_offset` and :func:`edge_feature_maps`
+    Parameters are those of :func:`analyze_pixel_mi` and :func:`edge_feature_maps`
     (``bank_options``: ``n_orientations``, ``frequency``, ``sigma``). ``entropy_nats`` and the
     fit refer to the channel-averaged curves.
     """
     channels = edge_feature_maps(images, bank, **bank_options)
     rng = check_random_state(random_state)
     results = [
-        pixel_mi_by_offset(
+        _mi_by_offset(
             ch,
             max_distance,
             offsets=offsets,
@@ -837,3 +872,87 @@ def pixel_mi_feature_maps(
         baseline=first.baseline,
         label=f"{bank} feature maps, {len(channels)} channel(s)",
     )
+
+
+# ------------------------------------------------------------------------------------ entry point
+def analyze_pixel_mi(
+    images: Any,
+    max_distance: int | None = None,
+    *,
+    tile_map: Any = None,
+    features: str | None = None,
+    offsets: Any = None,
+    n_bins: int = 64,
+    n_permutations: int | None = None,
+    baseline: str | None = None,
+    random_state: int | np.random.Generator | None = 0,
+    label: str = "pixels",
+    **bank_options: Any,
+) -> PixelMI | MosaicPixelMI:
+    """Pixel-pair MI (nats) by offset, with its permutation baseline: one entry point, three uses.
+
+    - plain (default): MI of pixel values at every offset up to ``max_distance`` (default 32),
+      pooled over positions and images -> :class:`PixelMI`;
+    - ``tile_map`` given (mosaics): pairs inside one tile and across tiles separately
+      -> :class:`MosaicPixelMI` (``max_distance`` default: the largest tile side; the default
+      baseline ``"images"`` pairs tiles of different mosaics, the right floor for independent
+      tiles; 3 permutations by default);
+    - ``features="gabor"`` or ``"dog"``: MI of the maps after one layer of edge filters
+      (:func:`edge_feature_maps`; ``bank_options``: ``n_orientations``, ``frequency``,
+      ``sigma``), averaged over channels -> :class:`PixelMI`.
+
+    Other parameters: ``offsets`` (n_offsets, 2) of (dy, dx) instead of the disc; ``n_bins`` in
+    [2, 256] equal-population bins; ``n_permutations`` draws of the baseline (default 1, 3 on
+    mosaics); ``baseline`` in {"auto", "pixels", "images"} (default "auto", "images" on mosaics);
+    ``random_state``; ``label`` (plain use only) names what is measured in plots.
+    """
+    if tile_map is not None and features is not None:
+        raise ValueError(
+            "features: edge maps of mosaics are not supported; pass one of tile_map, features"
+        )
+    if tile_map is not None:
+        return _mi_mosaic(
+            images,
+            tile_map,
+            max_distance,
+            offsets=offsets,
+            n_bins=n_bins,
+            n_permutations=3 if n_permutations is None else n_permutations,
+            baseline=baseline or "images",
+            random_state=random_state,
+        )
+    common = {
+        "offsets": offsets,
+        "n_bins": n_bins,
+        "n_permutations": 1 if n_permutations is None else n_permutations,
+        "baseline": baseline or "auto",
+        "random_state": random_state,
+    }
+    distance = 32 if max_distance is None else max_distance
+    if features is not None:
+        return _mi_feature_maps(images, features, distance, **common, **bank_options)
+    if bank_options:
+        raise TypeError(f"unexpected keyword(s) {sorted(bank_options)} without features=")
+    return _mi_by_offset(images, distance, label=label, **common)
+
+
+def _warn_renamed(old: str, how: str) -> None:
+    warnings.warn(f"{old} is deprecated; use {how}", DeprecationWarning, stacklevel=3)
+
+
+def pixel_mi_by_offset(images: Any, max_distance: int = 32, **kwargs: Any) -> PixelMI:
+    """Deprecated alias of :func:`analyze_pixel_mi` (warns)."""
+    _warn_renamed("pixel_mi_by_offset", "analyze_pixel_mi(images, ...)")
+    return _mi_by_offset(images, max_distance, **kwargs)
+
+
+def pixel_mi_mosaic(images: Any, tile_map: Any, *args: Any, **kwargs: Any) -> MosaicPixelMI:
+    """Deprecated alias of :func:`analyze_pixel_mi` with ``tile_map=`` (warns)."""
+    _warn_renamed("pixel_mi_mosaic", "analyze_pixel_mi(images, tile_map=...)")
+    return _mi_mosaic(images, tile_map, *args, **kwargs)
+
+
+def pixel_mi_feature_maps(images: Any, bank: str = "gabor", *args: Any, **kwargs: Any) -> PixelMI:
+    """Deprecated alias of :func:`analyze_pixel_mi` with ``features=`` (warns)."""
+    _warn_renamed("pixel_mi_feature_maps", "analyze_pixel_mi(images, features=...)")
+    return _mi_feature_maps(images, bank, *args, **kwargs)

@@ -31,7 +31,14 @@ from structlearn.utils.validation import (
     relabel,
 )
 
-__all__ = ["LayerMaps", "LayerProbes", "probe_layers", "tsne_maps"]
+__all__ = [
+    "LayerMaps",
+    "LayerProbes",
+    "analyze_layer_maps",
+    "analyze_probes",
+    "probe_layers",
+    "tsne_maps",
+]
 
 
 # --------------------------------------------------------------------------------------- validation
@@ -134,7 +141,7 @@ def _fit_probe(x_tr: np.ndarray, y_tr: np.ndarray, C: float, max_iter: int, name
     return probe
 
 
-def probe_layers(
+def analyze_probes(
     layers: Any,
     labels: Any,
     *,
@@ -176,7 +183,7 @@ def probe_layers(
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat([0, 1], 40)
     >>> layers = {"noise": rng.normal(size=(80, 3)), "signal": y[:, None] + 0.1 * rng.normal(size=(80, 1))}
-    >>> res = probe_layers(layers, y)
+    >>> res = analyze_probes(layers, y)
     >>> res.test_accuracy.tolist()[1], res.saturation_layer
     (1.0, 'signal')
     """
@@ -345,7 +352,7 @@ def _embed(
         return tsne.fit_transform(z)
 
 
-def tsne_maps(
+def analyze_layer_maps(
     layers: Any,
     labels: Any,
     *,
@@ -416,3 +423,23 @@ def tsne_maps(
         n_neighbors=int(k),
         degenerate=degenerate,
     )
+
+
+def probe_layers(*args: Any, **kwargs: Any) -> LayerProbes:
+    """Deprecated alias of :func:`analyze_probes` (warns)."""
+    warnings.warn(
+        "probe_layers is deprecated; use analyze_probes (same arguments)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return analyze_probes(*args, **kwargs)
+
+
+def tsne_maps(*args: Any, **kwargs: Any) -> LayerMaps:
+    """Deprecated alias of :func:`analyze_layer_maps` (warns)."""
+    warnings.warn(
+        "tsne_maps is deprecated; use analyze_layer_maps (same arguments)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return analyze_layer_maps(*args, **kwargs)

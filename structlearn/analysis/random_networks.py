@@ -1,11 +1,13 @@
-"""Random-weight networks: does the entropy of their features predict linear accuracy on them?
+"""Random-weight networks: does what their features carry predict linear accuracy on them?
 
 Many networks with random, untrained weights are drawn (depth, width, activation and weight scale
-from a config); on a labelled data set each one's output features get an entropy (a stated
-estimator, from :mod:`structlearn.analysis.entropy_gain`) and the held-out accuracy of a linear
-classifier trained on them. The Spearman rank correlation between the two, with a bootstrap
-interval over networks, says how far "more entropy" means "more linearly useful" for features
-nobody trained -- the InfoMax intuition tested on the cheapest features there are.
+from a space of choices, :mod:`structlearn.models.random_features`); on a labelled data set each
+one's output features get the layer measures of :mod:`structlearn.analysis.layer_measures`
+(channel information, coding rate, sum of marginal entropies, standardised Gaussian log-det) and
+the held-out accuracy of a linear classifier trained on them (and, as a control, of the same
+classifier trained on shuffled labels). The Spearman rank correlation between each measure and the
+accuracy, with a bootstrap interval over networks, says how far "carries more" means "more
+linearly useful" for features nobody trained.
 
 References
 ----------
@@ -22,16 +24,26 @@ References
 
 from __future__ import annotations
 
-import numbers
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from structlearn.analysis.base import AnalysisResult, new_axes
-from structlearn.analysis.entropy_gain import MEASURES, _nan_to_none, layer_entropy
+from structlearn.analysis.layer_measures import (
+    LAYER_MEASURES,
+    LayerMeasures,
+    analyze_layer_measures,
+)
+from structlearn.models.random_features import (
+    DEFAULT_SPACE,
+    check_space,
+    random_features,
+    sample_architectures,
+)
+from structlearn.scalars import Scalar, Summarised
 from structlearn.utils.validation import (
     check_array,
     check_labels,
@@ -41,161 +53,26 @@ from structlearn.utils.validation import (
 )
 
 __all__ = [
+    "CLASSIFIERS",
     "DEFAULT_CONFIG",
     "RandomNetworks",
     "analyze_random_networks",
+    "check_config",
     "random_features",
     "sample_architectures",
     "spearman_interval",
 ]
 
-#: choices per key (``depth``, ``width``, ``activation``: drawn uniformly from the list) and ranges
-#: (``weight_scale``: log-uniform on [low, high]; ``bias_scale``: uniform on [low, high])
-DEFAULT_CONFIG: dict[str, Any] = {
-    "depth": [1, 2, 3],
-    "width": [16, 32, 64, 128],
-    "activation": ["relu", "tanh", "sigmoid"],
-    "weight_scale": [0.1, 10.0],
-    "bias_scale": [0.0, 0.5],
-}
-_ACTIVATIONS = {
-    "relu": lambda z: np.maximum(z, 0.0),
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
-    "linear": lambda z: z,
-}
-
-
-# ------------------------------------------------------------------------------ the networks
-def _check_choices(key: str, values: Any, kind: str) -> list:
-    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
-        values = [values]
-    values = list(values)
-    if not values:
-        raise ValueError(f"config[{key!r}]: expected a non-empty list of choices, got []")
-    for v in values:
-        if kind == "activation":
-            check_option(v, f"config[{key!r}]", list(_ACTIVATIONS))
-        elif isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise ValueError(f"config[{key!r}]: expected positive integers, got {values}")
-    return values
-
-
-def _check_range(key: str, values: Any, low_positive: bool) -> list[float]:
-    pair = [values, values] if isinstance(values, numbers.Real) else list(values)
-    if len(pair) != 2:
-        raise ValueError(f"config[{key!r}]: expected a number or a pair [low, high], got {values}")
-    lo, hi = (float(check_scalar(v, f"config[{key!r}]", low=0.0)) for v in pair)
-    if hi < lo or (low_positive and lo <= 0):
-        want = "0 < low <= high" if low_positive else "0 <= low <= high"
-        raise ValueError(f"config[{key!r}]: expected {want}, got {pair}")
-    return [lo, hi]
+#: the architecture space's defaults (now :data:`structlearn.models.random_features.DEFAULT_SPACE`)
+DEFAULT_CONFIG = DEFAULT_SPACE
+CLASSIFIERS = ("logistic", "ridge")
+_OLD_ENTROPY = {"gaussian": "gaussian_entropy", "marginal": "marginal_entropy"}
 
 
 def check_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Merge ``config`` into :data:`DEFAULT_CONFIG` and validate it; an unknown key is an error.
-
-    >>> check_config({"depth": 2})["depth"]
-    [2]
-    >>> check_config({"depht": 2})
-    Traceback (most recent call last):
-    ...
-    ValueError: config: unknown key(s) ['depht']; known keys are ['activation', 'bias_scale', 'depth', 'weight_scale', 'width']
-    """
-    config = {} if config is None else dict(config)
-    unknown = sorted(set(config) - set(DEFAULT_CONFIG))
-    if unknown:
-        raise ValueError(
-            f"config: unknown key(s) {unknown}; known keys are {sorted(DEFAULT_CONFIG)}"
-        )
-    merged = {**DEFAULT_CONFIG, **config}
-    return {
-        "depth": _check_choices("depth", merged["depth"], "int"),
-        "width": _check_choices("width", merged["width"], "int"),
-        "activation": _check_choices("activation", merged["activation"], "activation"),
-        "weight_scale": _check_range("weight_scale", merged["weight_scale"], True),
-        "bias_scale": _check_range("bias_scale", merged["bias_scale"], False),
-    }
-
-
-def sample_architectures(
-    config: Mapping[str, Any] | None, n_networks: int, random_state: Any = 0
-) -> list[dict[str, Any]]:
-    """Draw ``n_networks`` architectures from ``config`` (see :data:`DEFAULT_CONFIG`).
-
-    Each is a dict with ``depth``, ``width``, ``activation``, ``weight_scale``, ``bias_scale``
-    and ``seed`` (for its weights).
-
-    >>> archs = sample_architectures({"depth": [2], "width": [8]}, 3, random_state=0)
-    >>> [(a["depth"], a["width"]) for a in archs]
-    [(2, 8), (2, 8), (2, 8)]
-    """
-    cfg = check_config(config)
-    check_scalar(n_networks, "n_networks", kind=(int, np.integer), low=1)
-    rng = check_random_state(random_state)
-    archs = []
-    for _ in range(int(n_networks)):
-        lo, hi = np.log(cfg["weight_scale"])
-        archs.append(
-            {
-                "depth": int(rng.choice(cfg["depth"])),
-                "width": int(rng.choice(cfg["width"])),
-                "activation": str(rng.choice(cfg["activation"])),
-                "weight_scale": float(np.exp(rng.uniform(lo, hi))),
-                "bias_scale": float(rng.uniform(*cfg["bias_scale"])),
-                "seed": int(rng.integers(2**31 - 1)),
-            }
-        )
-    return archs
-
-
-def random_features(
-    X: Any,
-    depth: int,
-    width: int,
-    activation: str = "relu",
-    weight_scale: float = 1.0,
-    bias_scale: float = 0.0,
-    *,
-    random_state: Any = 0,
-) -> np.ndarray:
-    r"""Output of a random fully connected network on ``X``.
-
-    :math:`h_0 = X`, :math:`h_l = \sigma(h_{l-1}W_l^\top + b_l)` with
-    :math:`W_l \in \mathbb R^{\text{width}\times n_{l-1}}`,
-    :math:`(W_l)_{ij}\sim\mathcal N(0, s^2/n_{l-1})` (``s = weight_scale``; 1 keeps the
-    pre-activation variance of unit-variance inputs) and :math:`(b_l)_i\sim\mathcal N(0,
-    \text{bias\_scale}^2)`.
-
-    Parameters
-    ----------
-    X : array-like, shape (n_samples, n_features)
-    depth, width : int
-    activation : {"relu", "tanh", "sigmoid", "linear"}
-    weight_scale, bias_scale : float
-    random_state : int, Generator or None
-
-    Returns
-    -------
-    numpy.ndarray, shape (n_samples, width)
-
-    Examples
-    --------
-    >>> random_features(np.eye(3), depth=2, width=4, random_state=0).shape
-    (3, 4)
-    """
-    h = check_array(X, "X", ndim=2)
-    check_scalar(depth, "depth", kind=(int, np.integer), low=1)
-    check_scalar(width, "width", kind=(int, np.integer), low=1)
-    act = _ACTIVATIONS[check_option(activation, "activation", list(_ACTIVATIONS))]
-    check_scalar(weight_scale, "weight_scale", low=0.0, low_inclusive=False)
-    check_scalar(bias_scale, "bias_scale", low=0.0)
-    rng = check_random_state(random_state)
-    for _ in range(int(depth)):
-        w = rng.normal(0.0, weight_scale / np.sqrt(h.shape[1]), size=(int(width), h.shape[1]))
-        b = rng.normal(0.0, 1.0, size=int(width)) * bias_scale
-        h = act(h @ w.T + b)
-    return h
+    """The architecture space validated (:func:`~structlearn.models.random_features.check_space`);
+    errors call it ``config``."""
+    return check_space(config, name="config")
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -265,83 +142,162 @@ def spearman_interval(
 
 # ------------------------------------------------------------------------------ the analysis
 @dataclass
-class RandomNetworks(AnalysisResult):
-    """Entropy and linear accuracy of random-network features, and their rank correlation.
+class RandomNetworks(AnalysisResult, Summarised):
+    """Layer measures and linear accuracy of random-network features, and their rank correlations.
 
     Attributes
     ----------
     architectures : list of dict
         ``depth``, ``width``, ``activation``, ``weight_scale``, ``bias_scale``, ``seed``.
-    entropy_nats : ndarray (n_networks,)
-        Entropy of each network's features (``entropy_estimator``); NaN (``None`` in JSON) for a
-        network whose units are all constant (entropy -inf), left out of the
-        correlation with a warning.
-    entropy_estimator : str
-        The estimator and normalisation, in words.
-    per_unit : bool
-        Whether ``entropy_nats`` is divided by the number of (non-constant) units.
-    n_dims : ndarray (n_networks,)
-        Units kept (constant units, e.g. dead ReLUs, are dropped).
+    measures : list of LayerMeasures or None
+        Each network's output measures (None for a network whose units are all constant; it is
+        left out of the correlations with a warning).
+    measure : str
+        The measure ``spearman`` leads with (one of :data:`~structlearn.analysis.layer_measures.
+        LAYER_MEASURES`).
     classifier : str
-        ``"ridge"`` or ``"logistic"``.
+        ``"logistic"`` (multinomial, softmax) or ``"ridge"``.
     train_accuracy, test_accuracy : ndarray (n_networks,)
         Linear classifier on standardised features; held-out part for ``test_accuracy``.
+    shuffled_accuracy : ndarray (n_networks,)
+        Held-out accuracy of the classifier trained on shuffled training labels (the control).
     chance_accuracy : float
         Held-out share of the most frequent class.
-    spearman : float
-        Rank correlation of ``entropy_nats`` and ``test_accuracy`` (networks with finite
-        entropy).
-    spearman_interval : list of float
-        Percentile bootstrap interval over networks.
+    spearman : dict measure -> [rho, low, high] (None where a variable is constant)
+        Rank correlation of each measure with ``test_accuracy`` over the networks with
+        non-constant features, and its percentile bootstrap interval over networks; a Gaussian
+        log-det that is -inf (rank below width) ranks below every finite one. Also
+        ``"control_shuffled"`` (``measure`` against ``shuffled_accuracy``) and ``"width"``
+        (the number of units against ``test_accuracy``).
     n_bootstrap : int
     confidence : float
-    config : dict
-        The resolved config the architectures were drawn from.
+    space : dict
+        The resolved architecture space.
     n_train, n_test : int
     """
 
     architectures: list[dict[str, Any]]
-    entropy_nats: np.ndarray
-    entropy_estimator: str
+    measures: list[LayerMeasures | None]
+    measure: str
     classifier: str
-    per_unit: bool
-    n_dims: np.ndarray
     train_accuracy: np.ndarray
     test_accuracy: np.ndarray
+    shuffled_accuracy: np.ndarray
     chance_accuracy: float
-    spearman: float
-    spearman_interval: list[float]
+    spearman: dict[str, list[float]]
     n_bootstrap: int
     confidence: float
-    config: dict[str, Any] = field(default_factory=dict)
+    space: dict[str, Any] = field(default_factory=dict)
     n_train: int = 0
     n_test: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; NaN entropies become ``None``."""
-        return _nan_to_none(super().to_dict())
+    scalars: ClassVar[dict[str, Scalar]] = {
+        **{
+            f"rho_{m}{s}": Scalar("", True, doc=f"Spearman rho ({m}, held-out accuracy){d}")
+            for m in (*LAYER_MEASURES, "control_shuffled", "width")
+            for s, d in (("", ""), ("_low", ": bootstrap low"), ("_high", ": bootstrap high"))
+        },
+        "chance_accuracy": Scalar("accuracy", None, doc="held-out share of the largest class"),
+        "median_test_accuracy": Scalar("accuracy", True, doc="median over networks"),
+        "share_at_ceiling": Scalar(
+            "fraction", False, doc="networks whose channel information is within 5% of log n"
+        ),
+        "n_networks": Scalar("count", None, doc="networks with non-constant features"),
+    }
 
-    def plot(self, ax: Any = None) -> Any:
-        """Held-out accuracy vs entropy, one point per network, coloured by activation."""
+    def __getattr__(self, name: str) -> float | None:
+        """``rho_<measure>[_low|_high]``: an entry of ``spearman`` (the declared scalars)."""
+        spearman = self.__dict__.get("spearman")
+        if spearman is not None and name.startswith("rho_"):
+            for part, suffix in ((1, "_low"), (2, "_high"), (0, "")):
+                key = name[4:].removesuffix(suffix) if suffix else name[4:]
+                if (not suffix or name.endswith(suffix)) and key in spearman:
+                    value = spearman[key][part]
+                    return None if value is None else float(value)
+        raise AttributeError(name)
+
+    @property
+    def median_test_accuracy(self) -> float:
+        return float(np.median(self.test_accuracy[self.alive]))
+
+    @property
+    def alive(self) -> np.ndarray:
+        """Networks with non-constant features, shape (n_networks,) bool."""
+        return np.array([m is not None for m in self.measures])
+
+    @property
+    def n_networks(self) -> int:
+        return int(self.alive.sum())
+
+    @property
+    def share_at_ceiling(self) -> float:
+        ms = [m for m in self.measures if m is not None]
+        return float(np.mean([m.channel_information >= 0.95 * m.channel_ceiling for m in ms]))
+
+    def values(self, measure: str) -> np.ndarray:
+        """One measure per network, shape (n_networks,); NaN for dead networks, -inf for a
+        Gaussian log-det below full rank."""
+        check_option(measure, "measure", LAYER_MEASURES)
+        out = []
+        for m in self.measures:
+            v = None if m is None else getattr(m, measure)
+            out.append(np.nan if m is None else (-np.inf if v is None else float(v)))
+        return np.array(out)
+
+    def per_network(self) -> dict[str, list]:
+        """Per network, JSON-ready: width, accuracies and every measure (None for a dead
+        network, and for a Gaussian log-det of -inf)."""
+        out: dict[str, list] = {"width": [a["width"] for a in self.architectures]}
+        for key in ("test_accuracy", "shuffled_accuracy"):
+            acc = getattr(self, key)
+            out[key] = [float(a) if ok else None for a, ok in zip(acc, self.alive, strict=True)]
+        for m in LAYER_MEASURES:
+            out[m] = [float(v) if np.isfinite(v) else None for v in self.values(m)]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: architectures, accuracies, each network's measures, the correlations."""
+        return {
+            "architectures": self.architectures,
+            "measures": [None if m is None else m.summary() for m in self.measures],
+            "measure": self.measure,
+            "classifier": self.classifier,
+            "train_accuracy": self.train_accuracy.tolist(),
+            "test_accuracy": self.test_accuracy.tolist(),
+            "shuffled_accuracy": self.shuffled_accuracy.tolist(),
+            "spearman": self.spearman,
+            **self.summary(),
+        }
+
+    def plot(self, ax: Any = None, measure: str | None = None) -> Any:
+        """Held-out accuracy against ``measure`` (default: the leading one), one point per
+        network, coloured by activation; rank-deficient Gaussian values drawn at the left edge."""
+        measure = measure or self.measure
         ax = new_axes(ax)
+        x = self.values(measure)
+        finite = np.isfinite(x)
+        left = np.nanmin(x[finite]) if finite.any() else 0.0
         acts = [a["activation"] for a in self.architectures]
         for i, name in enumerate(sorted(set(acts))):
-            sel = np.array([a == name for a in acts])
+            sel = np.array([a == name for a in acts]) & self.alive
             ax.scatter(
-                self.entropy_nats[sel],
+                np.where(finite, x, left)[sel],
                 self.test_accuracy[sel],
                 s=18,
                 color=f"C{i}",
                 alpha=0.8,
+                marker="o",
                 label=name,
             )
         ax.axhline(self.chance_accuracy, color="k", ls=":", lw=1, label="chance")
-        unit = "nats per unit" if self.per_unit else "nats"
-        ax.set_xlabel(f"feature entropy [{unit}]")
-        ax.set_ylabel("linear held-out accuracy")
-        lo, hi = self.spearman_interval
+        if measure.startswith("channel_information"):
+            ceiling = next(m for m in self.measures if m is not None).channel_ceiling
+            ax.axvline(ceiling, color="grey", ls="--", lw=1, label=f"ceiling log n = {ceiling:.2f}")
+        ax.set_xlabel(f"{measure.replace('_', ' ')} [nats]")
+        ax.set_ylabel(f"held-out accuracy ({self.classifier})")
+        rho, lo, hi = self.spearman[measure]
         ax.set_title(
-            f"Spearman rho = {self.spearman:.2f} [{lo:.2f}, {hi:.2f}], {len(acts)} networks",
+            f"Spearman rho = {rho:.2f} [{lo:.2f}, {hi:.2f}], {self.n_networks} networks",
             fontsize="small",
         )
         ax.legend(frameon=False, fontsize="small")
@@ -351,9 +307,6 @@ class RandomNetworks(AnalysisResult):
 def _standardise_inputs(X: np.ndarray) -> np.ndarray:
     std = X.std(axis=0)
     return np.where(std > 0, (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0), 0.0)
-
-
-CLASSIFIERS = ("ridge", "logistic")
 
 
 def _linear_accuracy(
@@ -368,7 +321,7 @@ def _linear_accuracy(
     if classifier == "ridge":
         model = RidgeClassifier(alpha=1.0 / C)
     else:
-        model = LogisticRegression(C=C, max_iter=2000)
+        model = LogisticRegression(C=C, max_iter=1000)
     clf = make_pipeline(StandardScaler(), model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # accuracy is what is measured
@@ -384,116 +337,194 @@ def _split(y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.n
     return np.sort(tr), np.sort(te)
 
 
+def _ranked(x: np.ndarray) -> np.ndarray:
+    """-inf (a Gaussian log-det below full rank) replaced by a value below every finite one: the
+    same ranks, finite numbers for the bootstrap."""
+    finite = x[np.isfinite(x)]
+    floor = (finite.min() - 1.0) if finite.size else 0.0
+    return np.where(np.isneginf(x), floor, x)
+
+
+def _correlations(
+    res_values: dict[str, np.ndarray],
+    acc: np.ndarray,
+    shuffled: np.ndarray,
+    lead: str,
+    boot: dict[str, Any],
+) -> dict[str, list[float]]:
+    out = {}
+    pairs = {m: (v, acc) for m, v in res_values.items()}
+    pairs["control_shuffled"] = (res_values[lead], shuffled)
+    pairs["width"] = (res_values["width"], acc)
+    for name, (x, a) in pairs.items():
+        x = _ranked(x)
+        if np.ptp(x) == 0 or np.ptp(a) == 0:
+            out[name] = [None, None, None]  # undefined: a constant variable orders nothing
+            continue
+        out[name] = list(spearman_interval(x, a, **boot))
+    return out
+
+
+def _deprecated_options(config: Any, entropy: str | None, measure: str) -> tuple[dict, str]:
+    space: dict[str, Any] = {}
+    if config is not None:
+        warnings.warn(
+            "analyze_random_networks(X, y, config): the config dict is deprecated; pass depth=, "
+            "width=, activation=, weight_scale=, bias_scale= as keywords",
+            FutureWarning,
+            stacklevel=3,
+        )
+        space = dict(check_config(config))
+    if entropy is not None:
+        warnings.warn(
+            "analyze_random_networks(entropy=...) is deprecated; use measure= (one of "
+            f"{', '.join(LAYER_MEASURES)})",
+            FutureWarning,
+            stacklevel=3,
+        )
+        measure = _OLD_ENTROPY[check_option(entropy, "entropy", list(_OLD_ENTROPY))]
+    return space, measure
+
+
 def analyze_random_networks(
     X: Any,
     y: Any,
     config: Mapping[str, Any] | None = None,
     *,
     n_networks: int = 50,
-    entropy: str = "gaussian",
-    per_unit: bool = False,
+    depth: Sequence[int] = (1, 2, 3),
+    width: Sequence[int] = (16, 32, 64, 128),
+    activation: Sequence[str] = ("relu", "tanh", "sigmoid"),
+    weight_scale: Sequence[float] = (0.1, 10.0),
+    bias_scale: Sequence[float] = (0.0, 0.5),
+    measure: str = "channel_information",
+    noise_std: float = 0.3,
+    eps: float = 0.5,
+    max_samples: int | None = 1000,
     test_size: float = 0.25,
-    classifier: str = "ridge",
+    classifier: str = "logistic",
     C: float = 1.0,
     n_bootstrap: int = 1000,
     confidence: float = 0.95,
     random_state: int | np.random.Generator | None = 0,
+    entropy: str | None = None,
 ) -> RandomNetworks:
-    r"""Entropy vs linear accuracy of the features of ``n_networks`` random networks.
+    r"""Layer measures vs linear accuracy of the features of ``n_networks`` random networks.
 
     Inputs are standardised per feature (constant features set to 0) so that ``weight_scale``
-    means the same on every data set; each network (:func:`random_features`, architecture from
-    :func:`sample_architectures`) maps them to features, whose entropy is the ``entropy`` measure
-    of :func:`~structlearn.analysis.entropy_gain.layer_entropies` after per-unit standardisation
-    (``"gaussian"``: :math:`\tfrac d2\log 2\pi e + \tfrac12\log\det R`, R the units' correlation
-    matrix; constant units dropped), on all samples (entropy uses no labels). A logistic
-    classifier (``classifier``) on standardised features is fitted on a stratified training part and
-    scored on the held-out part (the same split for every network).
+    means the same on every data set; each network (:func:`~structlearn.models.random_features.
+    random_features`, architecture drawn by :func:`~structlearn.models.random_features.
+    sample_architectures` from ``depth``, ``width``, ``activation`` (uniform choices),
+    ``weight_scale`` (log-uniform on [low, high]) and ``bias_scale`` (uniform)) maps them to
+    features, measured by :func:`~structlearn.analysis.layer_measures.analyze_layer_measures`
+    (no labels; a seeded subset of ``max_samples`` rows). A linear classifier on standardised
+    features is fitted on a stratified training part and scored on the held-out part (the same
+    split for every network); the control fits it on shuffled training labels.
 
     Parameters
     ----------
     X : array-like, shape (n_samples, n_features)
     y : array-like of int, shape (n_samples,)
     config : dict, optional
-        Overrides of :data:`DEFAULT_CONFIG` (unknown keys are an error).
+        Deprecated: the architecture space as one dict; pass the keywords instead.
     n_networks : int
-    entropy : {"gaussian", "marginal", "total_correlation"}
-    per_unit : bool
-        Divide each entropy by the number of units kept (compare networks of different widths).
+    depth, width, activation : sequences of choices
+    weight_scale, bias_scale : [low, high]
+    measure : one of ``LAYER_MEASURES``
+        The measure the result leads with (every one is correlated).
+    noise_std, eps, max_samples :
+        See :func:`~structlearn.analysis.layer_measures.analyze_layer_measures`.
     test_size : float in (0, 1)
-    classifier : {"ridge", "logistic"}
-        ``"ridge"``: least-squares one-vs-rest (``RidgeClassifier``, ``alpha = 1 / C``), closed
-        form and ~100x faster; ``"logistic"``: multinomial logistic regression (L2, ``C``).
-    C : float
-        Inverse L2 strength of the classifier.
+    classifier : {"logistic", "ridge"}
+        ``"logistic"``: multinomial (softmax) logistic regression, L2 strength ``1 / C``;
+        ``"ridge"``: least-squares one-vs-rest (``RidgeClassifier``, ``alpha = 1 / C``).
+    C : float > 0
     n_bootstrap, confidence :
         Bootstrap over networks for the interval of Spearman's rho.
     random_state : int, Generator or None
-        Seeds architectures, weights, split and bootstrap.
+        Seeds architectures, weights, split, label shuffle, subsets and bootstrap.
+    entropy : {"gaussian", "marginal"}, deprecated
+        The old name of ``measure``.
 
     Returns
     -------
     RandomNetworks
     """
+    old_space, measure = _deprecated_options(config, entropy, measure)
     Xa = check_array(X, "X", ndim=2, min_samples=4)
     ya = check_labels(y, "y", n_samples=Xa.shape[0])
     if len(np.unique(ya)) < 2:
         raise ValueError("y: expected at least 2 classes, got 1")
-    check_option(entropy, "entropy", MEASURES)
+    check_option(measure, "measure", LAYER_MEASURES)
     ts = check_scalar(
         test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False
     )
     check_option(classifier, "classifier", CLASSIFIERS)
     check_scalar(C, "C", low=0.0, low_inclusive=False)
-    cfg = check_config(config)
+    check_scalar(n_bootstrap, "n_bootstrap", kind=(int, np.integer), low=1)
+    space = check_space(
+        old_space
+        or dict(
+            depth=depth,
+            width=width,
+            activation=activation,
+            weight_scale=weight_scale,
+            bias_scale=bias_scale,
+        ),
+        name="space",
+    )
     rng = check_random_state(random_state)
-    archs = sample_architectures(cfg, n_networks, rng)
+    archs = sample_architectures(space, n_networks, rng)
     tr, te = _split(ya, float(ts), int(rng.integers(2**31 - 1)))
+    shuffled = ya.copy()
+    shuffled[tr] = rng.permutation(ya[tr])
     Xs = _standardise_inputs(Xa)
     rows = []
     for arch in archs:
         params = {k: v for k, v in arch.items() if k != "seed"}
         z = random_features(Xs, **params, random_state=arch["seed"])
-        h, d = layer_entropy(z, entropy)
-        rows.append(
-            (h / max(d, 1) if per_unit else h, d, *_linear_accuracy(z, ya, tr, te, classifier, C))
+        m = analyze_layer_measures(
+            z, noise_std=noise_std, eps=eps, max_samples=max_samples, random_state=arch["seed"]
         )
-    ent, dims, acc_tr, acc_te = (np.array(col) for col in zip(*rows, strict=True))
-    ok = np.isfinite(ent)
-    if not ok.all():
+        m = m if m.rank > 0 else None  # every unit constant
+        acc = _linear_accuracy(z, ya, tr, te, classifier, C) if m else (np.nan, np.nan)
+        ctl = _linear_accuracy(z, shuffled, tr, te, classifier, C)[1] if m else np.nan
+        rows.append((m, *acc, ctl))
+    measures, acc_tr, acc_te, acc_sh = (list(col) for col in zip(*rows, strict=True))
+    alive = np.array([m is not None for m in measures])
+    if not alive.all():
         warnings.warn(
-            f"{int((~ok).sum())} of {len(ent)} random networks have only constant features "
-            "(e.g. every ReLU dead; entropy -inf); they are left out of the rank correlation "
-            "(entropy NaN). Narrow config['weight_scale'] or raise config['bias_scale'].",
+            f"{int((~alive).sum())} of {len(alive)} random networks have only constant features "
+            "(e.g. every ReLU dead); they are left out of the rank correlations. Narrow "
+            "weight_scale or raise bias_scale.",
             UserWarning,
             stacklevel=2,
         )
-    if ok.sum() < 3:
+    if alive.sum() < 3:
         raise ValueError(
-            f"n_networks: only {int(ok.sum())} network(s) with non-constant features; need 3 "
+            f"n_networks: only {int(alive.sum())} network(s) with non-constant features; need 3 "
             "for a rank correlation; draw more networks"
         )
-    rho, lo, hi = spearman_interval(
-        ent[ok], acc_te[ok], n_bootstrap=n_bootstrap, confidence=confidence, random_state=rng
-    )
-    desc = (
-        f"{entropy} entropy of the features after per-unit standardisation (constant units dropped)"
-    )
-    return RandomNetworks(
+    res = RandomNetworks(
         architectures=archs,
-        entropy_nats=ent,
-        entropy_estimator=desc,
+        measures=measures,
+        measure=measure,
         classifier=classifier,
-        per_unit=bool(per_unit),
-        n_dims=dims.astype(int),
-        train_accuracy=acc_tr,
-        test_accuracy=acc_te,
+        train_accuracy=np.array(acc_tr),
+        test_accuracy=np.array(acc_te),
+        shuffled_accuracy=np.array(acc_sh),
         chance_accuracy=float(np.bincount(ya[te]).max() / len(te)),
-        spearman=rho,
-        spearman_interval=[lo, hi],
+        spearman={},
         n_bootstrap=int(n_bootstrap),
         confidence=float(confidence),
-        config=cfg,
+        space=space,
         n_train=len(tr),
         n_test=len(te),
     )
+    values = {m: res.values(m)[alive] for m in LAYER_MEASURES}
+    values["width"] = np.array([a["width"] for a in archs], dtype=float)[alive]
+    boot = dict(n_bootstrap=int(n_bootstrap), confidence=confidence, random_state=rng)
+    res.spearman = _correlations(
+        values, res.test_accuracy[alive], res.shuffled_accuracy[alive], measure, boot
+    )
+    return res

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import importlib
 import io
+import math
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +138,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise ValueError(f"path: {str(file)!r} is truncated inside its header")
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = _IDX_TYPES[code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: 2**31 * 2**16 * 2**16 must not wrap
     if len(raw) - header != expected:
         word = "truncated" if len(raw) - header < expected else "longer than announced"
         raise ValueError(
@@ -178,6 +179,12 @@ def load_mnist(
         for a malformed file (see :func:`read_idx`), and the file when images and labels disagree.
     """
     check_option(split, "split", tuple(_MNIST_FILES))
+    try:
+        float_dtype = np.dtype(dtype)
+    except TypeError:
+        float_dtype = np.dtype(object)
+    if not np.issubdtype(float_dtype, np.floating):
+        raise TypeError(f"dtype: expected a numpy float dtype such as np.float32, got {dtype!r}")
     folder = _check_directory(directory)
     image_file, label_file = (_find_idx(folder, stem) for stem in _MNIST_FILES[split])
     images = read_idx(image_file)
@@ -192,7 +199,12 @@ def load_mnist(
             f"path: {str(label_file)!r} holds labels of shape {labels.shape}, expected "
             f"({images.shape[0]},) to match {image_file.name}"
         )
-    X = images.reshape(images.shape[0], -1).astype(dtype) / dtype(255)
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise ValueError(
+            f"path: {str(label_file)!r} holds labels in [{labels.min()}, {labels.max()}]; MNIST's "
+            "are digits 0..9"
+        )
+    X = images.reshape(images.shape[0], -1).astype(float_dtype) / float_dtype.type(255)
     return VisionData(
         X=X, y=labels.astype(np.int64), image_shape=images.shape[1:], name=f"mnist/{split}"
     )

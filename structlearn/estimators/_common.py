@@ -20,6 +20,7 @@ __all__ = [
     "row_keys",
     "scale_to_unit",
     "standardize",
+    "standardize_with_scales",
 ]
 
 
@@ -54,18 +55,28 @@ def scale_to_unit(x: np.ndarray) -> tuple[np.ndarray, float]:
     return (x / c, float(np.log(c))) if c > 0 else (x, 0.0)
 
 
-def standardize(x: np.ndarray) -> np.ndarray:
-    """Each column of ``x`` (n, d) centred and divided by its standard deviation (ddof=0).
+def standardize_with_scales(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column of ``x`` (n, d) centred and divided by its standard deviation (ddof=0), and
+    the log of those standard deviations (0 for constant columns, which become zero).
 
-    Columns are first divided by their largest magnitude, so nothing overflows; constant columns
-    become zero. The result is the same for ``a * x + b`` with per-column ``a > 0`` (up to
-    rounding), which makes estimators built on it invariant to units.
+    Columns are first divided by their largest magnitude, so nothing overflows. The result is the
+    same for ``a * x + b`` with per-column ``a > 0`` (up to rounding), which makes estimators built
+    on it invariant (MI) or exactly equivariant (entropy: add the log scales) to units.
     """
     big = np.abs(x).max(axis=0)
-    z = x / np.where(big > 0, big, 1.0)
+    big = np.where(big > 0, big, 1.0)
+    z = x / big
     z = z - z.mean(axis=0)
     sd = z.std(axis=0)
-    return z / np.where(sd > 0, sd, 1.0)
+    ok = sd > 0
+    z = z / np.where(ok, sd, 1.0)
+    return z, np.where(ok, np.log(big) + np.log(np.where(ok, sd, 1.0)), 0.0)
+
+
+def standardize(x: np.ndarray) -> np.ndarray:
+    """Each column of ``x`` (n, d) centred and divided by its standard deviation (see
+    :func:`standardize_with_scales`)."""
+    return standardize_with_scales(x)[0]
 
 
 #: bias corrections of the plug-in entropy of a histogram

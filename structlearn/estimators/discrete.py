@@ -54,6 +54,9 @@ def symbol_ids(x: Any, name: str = "x", *, min_samples: int = 1) -> np.ndarray:
     ``x`` is a sequence of hashable symbols (shape (n_samples,)) or an array whose rows are the
     symbols (n_samples, n_features). Integers keep their exact value; floats must be finite;
     complex numbers are refused (their ordering is not a symbol's).
+
+    >>> symbol_ids(["b", "a", "b", (1, 2)]).tolist(), symbol_ids([2**53 + 1, 2**53]).tolist()
+    ([0, 1, 0, 2], [1, 0])
     """
     if isinstance(x, (list, tuple)) and any(isinstance(v, (list, tuple)) for v in x):
         arr = np.empty(len(x), dtype=object)
@@ -68,9 +71,9 @@ def symbol_ids(x: Any, name: str = "x", *, min_samples: int = 1) -> np.ndarray:
     if arr.shape[0] < min_samples:
         raise ValueError(f"{name}: expected at least {min_samples} sample(s), got {arr.shape[0]}")
     if np.iscomplexobj(arr):
-        raise TypeError(
-            f"{name}: expected real or hashable symbols, got complex dtype {arr.dtype}; pass the "
-            "real and imaginary parts as two features"
+        raise ValueError(
+            f"{name}: expected real numbers or hashable symbols, got complex dtype={arr.dtype}; "
+            "pass the real and imaginary parts as two features"
         )
     if arr.dtype == object:
         rows = arr.tolist() if arr.ndim == 1 else [tuple(r) for r in arr.tolist()]

@@ -50,7 +50,12 @@ from structlearn.estimators._bitsets import (
     search_radius,
     set_bits,
 )
-from structlearn.estimators._common import as_sample_pair, as_samples, scale_to_unit
+from structlearn.estimators._common import (
+    as_sample_pair,
+    as_samples,
+    scale_to_unit,
+    standardize_with_scales,
+)
 from structlearn.estimators._common import standardize as _standardize
 from structlearn.utils.validation import check_option, check_random_state, check_scalar
 
@@ -62,9 +67,12 @@ _CHUNK = 256
 
 
 def _jitter(x: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndarray:
+    """``x`` plus seeded noise of ``jitter`` times each feature's mean magnitude (1 for an
+    all-zero feature), so the noise is small against every feature whatever its units."""
     if jitter == 0:
         return x
-    scale = np.maximum(1.0, np.abs(x).mean(axis=0))
+    scale = np.abs(x).mean(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
     return x + jitter * scale * rng.standard_normal(x.shape)
 
 
@@ -134,6 +142,7 @@ def knn_entropy(
     jitter: float = 1e-10,
     random_state: int | np.random.Generator | None = 0,
     workers: int = 1,
+    standardize: bool = True,
 ) -> float:
     r"""Kozachenko--Leonenko k-NN entropy (nats) of a continuous sample.
 
@@ -150,11 +159,16 @@ def knn_entropy(
         exact, while the bitsets fit in 256 MiB; else a tree), cKDTree ("kdtree"), or exact
         distance matrices ("brute").
     jitter : float
-        Tie-breaking noise, relative to the largest magnitude in x (0 disables).
+        Tie-breaking noise, relative to each feature's mean magnitude (0 disables).
     random_state : int, Generator or None
         Seeds the jitter.
     workers : int
         Threads (-1: every core); the estimate does not change.
+    standardize : bool
+        Estimate the entropy of the standardised features and add back the sum of their log
+        standard deviations (:math:`H(Dx) = H(x) + \log\det D`, exact), so the estimate is
+        equivariant to units per feature; ``False`` (the raw values, divided by one common scale)
+        lets the feature with the largest units decide the max-norm neighbours.
 
     Examples
     --------
@@ -166,7 +180,11 @@ def knn_entropy(
     n, d = xa.shape
     _check_common(k, n, algorithm, jitter)
     check_option(metric, "metric", _METRICS)
-    xa, log_c = scale_to_unit(xa)  # H(x) = H(x / c) + d log c: no overflow, no absolute jitter
+    if _check_flag(standardize, "standardize"):
+        xa, log_scales = standardize_with_scales(xa)  # H(x) = H(x / s) + sum_j log s_j
+        log_c = float(log_scales.sum()) / d
+    else:
+        xa, log_c = scale_to_unit(xa)  # H(x) = H(x / c) + d log c: nothing overflows
     xa = _jitter(xa, jitter, check_random_state(random_state))
     threads = _check_workers(workers)
     if metric == "chebyshev" and algorithm == "auto" and _use_bitsets(n, d, _BITSET_MIN_DIM_KL):
@@ -297,6 +315,8 @@ def ksg_mutual_information(
     random_state: int | np.random.Generator | None = 0,
     workers: int = 1,
     standardize: bool = True,
+    metric: str = "chebyshev",
+    variant: int = 1,
 ) -> float:
     r"""KSG (algorithm 1) mutual information (nats) between two continuous samples.
 
@@ -320,8 +340,18 @@ def ksg_mutual_information(
         build and the row blocks and marginals are shared out; the estimate does not change.
     standardize : bool
         Centre each feature and divide it by its standard deviation first (default), so the
-        estimate does not depend on units; ``False`` uses the raw values (and the jitter is then
-        relative to each feature's mean magnitude, at least 1).
+        estimate does not depend on units; ``False`` uses the raw values.
+    metric : {"chebyshev", "euclidean"}
+        Norm within each marginal: ``"chebyshev"`` is KSG's max-norm; ``"euclidean"`` uses
+        Euclidean balls in x and in y, and the joint distance is the larger of the two, so the
+        joint ball is the product of the marginal balls and their volumes cancel exactly as in
+        KSG (a joint Euclidean norm would leave a log-volume term and a large bias at high
+        dimension). Exact distance matrices (BLAS) in chunks, O(n^2 d). Which is better when:
+        BENCHMARKS.md, "Estimators".
+    variant : {1, 2}
+        KSG algorithm 1, or algorithm 2 (max-norm only): per-marginal radii from the k joint
+        neighbours, :math:`\psi(k) - 1/k + \psi(N) - \langle\psi(n_x)+\psi(n_y)\rangle`
+        (kd-tree search).
 
     Examples
     --------
@@ -337,7 +367,60 @@ def ksg_mutual_information(
     threads = _check_workers(workers)
     if _check_flag(standardize, "standardize"):
         xa, ya = _standardize(xa), _standardize(ya)
+    check_option(metric, "metric", _METRICS)
+    if variant not in (1, 2) or isinstance(variant, bool):
+        raise ValueError(f"variant: expected 1 or 2 (KSG algorithm 1 or 2), got {variant!r}")
+    if variant == 2 and metric != "chebyshev":
+        raise ValueError("variant: KSG algorithm 2 is defined here for metric='chebyshev' only")
     xa, ya = _jitter(xa, jitter, rng), _jitter(ya, jitter, rng)
-    nx1, ny1, eps = _ksg_counts(xa, ya, k, algorithm, threads)  # n_x + 1, n_y + 1: self counted
+    if variant == 2:
+        return _ksg2(xa, ya, k, threads)
+    if metric == "euclidean":
+        nx1, ny1, eps = _euclidean_counts(xa, ya, k)
+    else:
+        nx1, ny1, eps = _ksg_counts(xa, ya, k, algorithm, threads)  # n_x + 1, n_y + 1
     _warn_repeats(eps, "ksg_mutual_information")
     return float(digamma(k) + digamma(n) - np.mean(digamma(nx1) + digamma(ny1)))
+
+
+def _squared_distances_to(a: np.ndarray, rows: slice, sq: np.ndarray) -> np.ndarray:
+    d2 = sq[rows, None] + sq[None, :] - 2.0 * (a[rows] @ a.T)
+    d2[np.arange(d2.shape[0]), np.arange(rows.start, rows.stop)] = 0.0  # exact zero to itself
+    return np.maximum(d2, 0.0)
+
+
+def _euclidean_counts(
+    xa: np.ndarray, ya: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n_x + 1, n_y + 1 (self included, strictly inside) and the joint k-th distances, where the
+    joint distance is the larger of the two marginal Euclidean distances (from squared-distance
+    blocks)."""
+    n = xa.shape[0]
+    sqx, sqy = (xa**2).sum(axis=1), (ya**2).sum(axis=1)
+    nx1, ny1, eps2 = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+    for start in range(0, n, _CHUNK):
+        rows = slice(start, min(start + _CHUNK, n))
+        dx2, dy2 = _squared_distances_to(xa, rows, sqx), _squared_distances_to(ya, rows, sqy)
+        e2 = np.partition(np.maximum(dx2, dy2), k, axis=1)[:, k]  # column 0: the sample itself
+        eps2[rows] = e2
+        nx1[rows] = np.count_nonzero(dx2 < e2[:, None], axis=1)
+        ny1[rows] = np.count_nonzero(dy2 < e2[:, None], axis=1)
+    return np.maximum(nx1, 1), np.maximum(ny1, 1), np.sqrt(eps2)
+
+
+def _ksg2(xa: np.ndarray, ya: np.ndarray, k: int, workers: int) -> float:
+    """KSG algorithm 2: marginal radii are the largest marginal distances among the k joint
+    neighbours; n_x, n_y count the other samples within them (inclusive)."""
+    n = xa.shape[0]
+    z = np.hstack([xa, ya])
+    dist, idx = cKDTree(z).query(z, k=k + 1, p=np.inf, workers=workers)
+    _warn_repeats(dist[:, -1], "ksg_mutual_information")
+    eps_x = np.abs(xa[idx[:, 1:]] - xa[:, None, :]).max(axis=(1, 2))
+    eps_y = np.abs(ya[idx[:, 1:]] - ya[:, None, :]).max(axis=(1, 2))
+
+    def count(a: np.ndarray, radius: np.ndarray) -> np.ndarray:
+        tree = cKDTree(a)
+        return tree.query_ball_point(a, radius, p=np.inf, return_length=True, workers=workers) - 1
+
+    nx, ny = np.maximum(count(xa, eps_x), 1), np.maximum(count(ya, eps_y), 1)
+    return float(digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(nx) + digamma(ny)))

@@ -42,8 +42,9 @@ def _linear(W: np.ndarray) -> LearnedFilters:
     return LearnedFilters(W, lambda Z: np.asarray(Z) @ W.T)
 
 
-def pca_components(X: np.ndarray, n: int) -> np.ndarray:
-    """Top ``n`` principal axes, shape (min(n, n_features), n_features), signs fixed.
+def pca_components(X: np.ndarray, n: int, name: str = "n") -> np.ndarray:
+    """Top ``n`` principal axes, shape (n, n_features), signs fixed; ``n`` above
+    ``min(n_samples, n_features)`` is refused naming ``name`` (it was silently capped).
 
     ``eigh`` of the (n_features, n_features) covariance costs far less than an SVD of the data when
     n_samples >> n_features. Each axis's largest-magnitude entry is made positive, so the result
@@ -55,7 +56,7 @@ def pca_components(X: np.ndarray, n: int) -> np.ndarray:
            [0., 1., 0.]])
     """
     X = check_array(X, "X", ndim=2, min_samples=2)
-    check_scalar(n, "n", kind=int, low=1)
+    check_scalar(n, name, kind=int, low=1, high=min(X.shape))
     Xc = X - X.mean(axis=0)
     evals, evecs = np.linalg.eigh(Xc.T @ Xc / len(X))
     W = evecs[:, np.argsort(evals)[::-1][: min(n, *X.shape)]].T
@@ -65,7 +66,7 @@ def pca_components(X: np.ndarray, n: int) -> np.ndarray:
 
 def pca_filters(X: np.ndarray, n_filters: int) -> LearnedFilters:
     """The principal axes as a layer (at most n_pixels of them)."""
-    return _linear(pca_components(X, n_filters))
+    return _linear(pca_components(X, n_filters, "n_filters"))
 
 
 def random_filters(n_filters: int, n_pixels: int, random_state: int = 0) -> LearnedFilters:
@@ -120,7 +121,7 @@ def ica_infomax_filters(
     from structlearn.objectives.infomax import InfoMaxICA
     from structlearn.train import train
 
-    P = pca_components(X, n_filters)
+    P = pca_components(X, n_filters, "n_filters")
     Xp = X @ P.T
     scale = Xp.std(axis=0)
     rank = int(np.sum(scale > 1e-6 * scale[0]))

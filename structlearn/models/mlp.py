@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from structlearn.utils.validation import check_option, check_scalar
+from structlearn.utils.validation import check_option, check_scalar, check_tensor
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 
@@ -182,7 +182,14 @@ class MLP(nn.Module):
 
     @staticmethod
     def _check_noise(noise_std: float | Sequence[float], n_hidden: int) -> tuple[float, ...]:
-        values = [noise_std] * n_hidden if isinstance(noise_std, numbers.Real) else list(noise_std)
+        if isinstance(noise_std, numbers.Real):
+            values = [noise_std] * n_hidden
+        elif isinstance(noise_std, Sequence | np.ndarray) and not isinstance(noise_std, str):
+            values = list(noise_std)
+        else:
+            raise TypeError(
+                f"noise_std: expected a number or one per hidden layer, got {noise_std!r}"
+            )
         if len(values) != n_hidden:
             raise ValueError(
                 f"noise_std: expected one value or {n_hidden} (one per hidden layer), "
@@ -218,9 +225,18 @@ class MLP(nn.Module):
         list of Tensor
             ``n_layers`` tensors, tap ``l`` of shape ``(n_samples, widths[l + 1])``.
         """
-        if x.dim() != 2 or x.shape[1] != self.widths[0]:
+        x = check_tensor(x, "x", ndim=2, min_samples=1)
+        if x.shape[1] != self.widths[0]:
             raise ValueError(
                 f"x: expected shape (n_samples, {self.widths[0]}), got {tuple(x.shape)}"
+            )
+        dtype = self.layers[0].weight.dtype
+        if x.dtype != dtype:  # float64/float16/numpy input meet the weights
+            x = x.to(dtype)
+        if not bool(torch.isfinite(x.detach()).all()):
+            raise ValueError(
+                f"x: values too large for the network's {str(x.dtype).replace('torch.', '')} "
+                "weights (they overflow when cast); rescale the inputs or use model.double()"
             )
         hidden = _ACTIVATION_FUNCTIONS[self.activation]
         taps = []

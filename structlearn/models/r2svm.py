@@ -16,8 +16,6 @@ Scale the input first (e.g. ``StandardScaler``): σ saturates on features of siz
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.model_selection import train_test_split
@@ -29,7 +27,7 @@ from structlearn.models.blocks import (
     check_fitted_features,
     r2svm_next_input,
 )
-from structlearn.utils.validation import check_random_state, check_scalar
+from structlearn.utils.validation import check_count, check_random_state, check_scalar
 
 __all__ = ["R2SVMClassifier"]
 
@@ -38,6 +36,11 @@ def _scores(svm: LinearSVC, X: np.ndarray) -> np.ndarray:
     """One-vs-rest scores (n_samples, n_scores); a binary SVM has one score column."""
     s = svm.decision_function(X)
     return s[:, None] if s.ndim == 1 else s
+
+
+#: Largest |X| that :meth:`R2SVMClassifier.fit` accepts (liblinear converges up to 1e30 here;
+#: at 1e100 it never returned).
+MAX_MAGNITUDE = 1e30
 
 
 class R2SVMClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -95,7 +98,7 @@ class R2SVMClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        check_scalar(self.n_layers, "n_layers", kind=numbers.Integral, low=1)
+        check_count(self.n_layers, "n_layers")
         check_scalar(self.beta, "beta", low=0, low_inclusive=False)
         check_scalar(self.C, "C", low=0, low_inclusive=False)
         if not isinstance(self.early_stopping, (bool, np.bool_)):
@@ -115,6 +118,13 @@ class R2SVMClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """Grow the layers on X (n_samples, n_features) and labels y (n_samples,)."""
         self._check_params()
         X = check_features(X)
+        top = float(np.abs(X).max())
+        if top > MAX_MAGNITUDE:
+            raise ValueError(
+                f"X: values up to {top:.3g}; liblinear's LinearSVC never returns beyond about "
+                f"1e100 (the audit's x1e300 fit hung), so fit refuses |X| > {MAX_MAGNITUDE:.0e}. "
+                "Standardise X first (e.g. sklearn's StandardScaler)"
+            )
         self.classes_, codes = check_class_labels(y, X.shape[0])
         rng = check_random_state(self.random_state)
         X_val = codes_val = None

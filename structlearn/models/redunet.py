@@ -27,7 +27,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from structlearn.models.blocks import (
@@ -44,8 +43,10 @@ from structlearn.models.blocks import (
     redunet_operators,
     sphere,
 )
-from structlearn.objectives.coding_rate import rate_reduction
+from structlearn.models.subspace import class_subspaces, predict_with_subspaces
+from structlearn.objectives.coding_rate import delta_R_nats
 from structlearn.utils.validation import (
+    check_count,
     check_option,
     check_random_state,
     check_scalar,
@@ -55,16 +56,10 @@ __all__ = ["ReduNet", "ShiftInvariantReduNet1D", "ShiftInvariantReduNet2D"]
 
 
 def _check_redunet_params(est: BaseEstimator) -> None:
-    check_scalar(est.n_layers, "n_layers", kind=numbers.Integral, low=1)
+    check_count(est.n_layers, "n_layers")
     check_scalar(est.eta, "eta", low=0, low_inclusive=False)
     check_scalar(est.eps, "eps", low=0, low_inclusive=False)
     check_scalar(est.lmbda, "lmbda", low=0)
-
-
-def _delta_R_nats(Z: np.ndarray, codes: np.ndarray, n_classes: int, eps: float) -> float:
-    """ΔR (nats) of features (n_samples, n_features) via :func:`rate_reduction` in float64."""
-    out = rate_reduction(torch.from_numpy(Z), torch.from_numpy(codes), eps, n_classes=n_classes)
-    return float(out.deltaR)
 
 
 class _ReduNetBase(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -163,31 +158,21 @@ class ReduNet(_ReduNetBase):
         self.classes_, codes = check_class_labels(y, X.shape[0])
         k = self.classes_.size
         Z = sphere(X)
-        E, C, delta_R, hits = [], [], [_delta_R_nats(Z, codes, k, self.eps)], []
+        E, C, delta_R, hits = [], [], [delta_R_nats(Z, codes, self.eps, n_classes=k)], []
         for _ in range(self.n_layers):
             E_l, C_l, self.gamma_ = redunet_operators(Z, codes, k, self.eps)
             Z, pi = redunet_layer(Z, E_l, C_l, self.gamma_, self.eta, self.lmbda)
             E.append(E_l)
             C.append(C_l)
-            delta_R.append(_delta_R_nats(Z, codes, k, self.eps))
+            delta_R.append(delta_R_nats(Z, codes, self.eps, n_classes=k))
             hits.append(np.mean(pi.argmax(axis=1) == codes))
         self.E_, self.C_ = np.stack(E), np.stack(C)
         self.delta_R_ = np.array(delta_R)
         self.train_membership_accuracy_ = np.array(hits)
-        self.subspaces_ = self._class_subspaces(Z, codes, k)
+        self.subspaces_ = class_subspaces(Z, codes, self.n_components)
         self.n_features_in_ = X.shape[1]
         self.input_shape_ = X.shape[1:]
         return self
-
-    def _class_subspaces(self, Z: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-        d = Z.shape[1]
-        r = self.n_components if self.n_components is not None else max(1, d // k)
-        r = min(r, d, int(np.bincount(codes).min()))
-        bases = np.empty((k, d, r))
-        for j in range(k):
-            _, _, Vt = np.linalg.svd(Z[codes == j], full_matrices=False)
-            bases[j] = Vt[:r].T
-        return bases
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Pass X (n_samples, n_features) through every layer; returns (n_samples, n_features)."""
@@ -204,10 +189,8 @@ class ReduNet(_ReduNetBase):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Nearest-subspace class of each sample of X (n_samples, n_features)."""
-        Z = self.transform(X)
-        proj = np.einsum("nd,jdr->jnr", Z, self.subspaces_)
-        residual = np.sum(Z**2, axis=1)[None] - np.sum(proj**2, axis=2)  # (k, n)
-        return self.classes_[np.argmin(residual, axis=0)]
+        Z = self.transform(X)  # checks fitted first
+        return self.classes_[predict_with_subspaces(self.subspaces_, Z)]
 
 
 class ShiftInvariantReduNet1D(_ReduNetBase):

@@ -23,7 +23,7 @@ from sklearn.decomposition import FastICA
 
 from structlearn.models.blocks import check_features, check_fitted_features, pool_groups
 from structlearn.utils.spams import group_sparse_encode, sparse_encode, train_dictionary
-from structlearn.utils.validation import check_option, check_random_state, check_scalar
+from structlearn.utils.validation import check_count, check_option, check_random_state, check_scalar
 
 __all__ = ["SparseCodingStack"]
 
@@ -91,18 +91,21 @@ class SparseCodingStack(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _atoms_per_layer(self) -> list[int]:
-        check_scalar(self.n_layers, "n_layers", kind=numbers.Integral, low=1)
-        atoms = (
-            [self.n_atoms] * self.n_layers
-            if isinstance(self.n_atoms, numbers.Integral)
-            else list(self.n_atoms)
-        )
+        check_count(self.n_layers, "n_layers")
+        if isinstance(self.n_atoms, numbers.Integral) and not isinstance(self.n_atoms, bool):
+            atoms = [self.n_atoms] * self.n_layers
+        elif isinstance(self.n_atoms, list | tuple | np.ndarray):
+            atoms = list(self.n_atoms)
+        else:
+            raise TypeError(
+                f"n_atoms: expected an int or a list of ints (one per layer), got {self.n_atoms!r}"
+            )
         if len(atoms) != self.n_layers:
             raise ValueError(
                 f"n_atoms: expected an int or {self.n_layers} ints (one per layer), got {len(atoms)}"
             )
         for a in atoms:
-            check_scalar(a, "n_atoms", kind=numbers.Integral, low=1)
+            check_count(a, "n_atoms")
             if self.group_size is not None and a % self.group_size:
                 raise ValueError(
                     f"group_size: expected a divisor of every layer's n_atoms, got group_size="
@@ -114,7 +117,7 @@ class SparseCodingStack(TransformerMixin, BaseEstimator):
         check_option(self.method, "method", ["sparse_coding", "ica"])
         check_option(self.pooling, "pooling", ["l2", "max", None])
         check_scalar(self.lambda1, "lambda1", low=0, low_inclusive=False)
-        check_scalar(self.n_iter, "n_iter", kind=numbers.Integral, low=1)
+        check_count(self.n_iter, "n_iter")
         if self.group_size is not None:
             check_scalar(self.group_size, "group_size", kind=numbers.Integral, low=1)
         return self._atoms_per_layer()

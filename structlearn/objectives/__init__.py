@@ -11,17 +11,20 @@ from structlearn.objectives.bottleneck import (
     VariationalIB,
     gaussian_kl_to_standard,
     kde_mutual_information,
+    kde_upper_bound_mutual_information,
 )
 from structlearn.objectives.coding_rate import (
     MaximalCodingRateReduction,
     RateReduction,
     coding_rate,
     compressed_coding_rate,
+    delta_R_nats,
     rate_reduction,
 )
 from structlearn.objectives.infomax import (
     GaussianInfoMax,
     InfoMaxICA,
+    gaussian_channel_entropy,
     gaussian_entropy,
     infomax_ica_objective,
 )
@@ -55,11 +58,14 @@ __all__ = [
     "coding_rate",
     "compressed_coding_rate",
     "cross_entropy",
+    "delta_R_nats",
     "fista",
+    "gaussian_channel_entropy",
     "gaussian_entropy",
     "gaussian_kl_to_standard",
     "infomax_ica_objective",
     "kde_mutual_information",
+    "kde_upper_bound_mutual_information",
     "mean_squared_error",
     "rate_reduction",
     "sparse_code",

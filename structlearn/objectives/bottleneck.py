@@ -28,6 +28,7 @@ are deterministic in ``eval()`` mode (the mean code).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from structlearn.objectives.base import Features, Loss, Objective
+from structlearn.objectives.base import Features, Loss, Objective, module_dtype, refuse_overflow
 from structlearn.utils.validation import (
     check_labels,
     check_option,
@@ -51,6 +52,7 @@ __all__ = [
     "VariationalIB",
     "gaussian_kl_to_standard",
     "kde_mutual_information",
+    "kde_upper_bound_mutual_information",
     "label_entropy",
 ]
 
@@ -77,11 +79,14 @@ def gaussian_kl_to_standard(mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor
         raise ValueError(f"std: expected shape {tuple(mu.shape)} like mu, got {tuple(std.shape)}")
     if bool((std.detach() <= 0).any()):
         raise ValueError("std: expected standard deviations > 0")
-    var = std * std
-    return 0.5 * (mu * mu + var - 1 - torch.log(var)).sum(1).mean()
+    m, s = mu.double(), std.double()  # float32 squares of 1e30 (or of 1e-30) over/underflow
+    kl = 0.5 * (m * m + s * s - 1 - 2 * torch.log(s)).sum(1).mean()
+    return refuse_overflow(kl.to(mu.dtype), mu, "mu")
 
 
-def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor) -> torch.Tensor:
+def kde_upper_bound_mutual_information(
+    h: torch.Tensor, noise_variance: float | torch.Tensor
+) -> torch.Tensor:
     r"""Upper bound on :math:`I(X;T)` for :math:`T = h(X) + \mathcal N(0, \sigma^2 I)`, in nats.
 
     .. math:: \hat I(X;T) = -\frac1n\sum_i\log\frac1n\sum_j
@@ -99,18 +104,41 @@ def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor
     noise_variance : float or scalar Tensor > 0
         :math:`\sigma^2` (a tensor keeps its gradient: a trainable noise level).
 
-    >>> round(float(kde_mutual_information(torch.tensor([[0.0], [100.0]]), 1.0)), 6)  # log 2
+    >>> h = torch.tensor([[0.0], [100.0]])
+    >>> round(float(kde_upper_bound_mutual_information(h, 1.0)), 6)  # log 2
     0.693147
     """
     h = check_tensor(h, "h", ndim=2)
+    if isinstance(noise_variance, bool):
+        raise TypeError("noise_variance: expected a number or a scalar tensor > 0, got a bool")
     var = torch.as_tensor(noise_variance, dtype=h.dtype, device=h.device)
     if var.dim() != 0 or not bool(var.detach() > 0) or not bool(torch.isfinite(var.detach())):
         raise ValueError(f"noise_variance: expected a finite scalar > 0, got {noise_variance}")
     n = h.shape[0]
+    dtype = h.dtype
+    top = h.detach().abs().max()
+    huge = bool(top > 1e15)  # squared distances would overflow float32 (and at 1e154, float64)
+    if huge:  # distances of h / top, then the exponent's scale top² / (2 var) (may be inf)
+        h, var = h.double() / top.double(), var.double() / top.double() ** 2
     sq = (h * h).sum(1)
     dist2 = (sq[:, None] + sq[None, :] - 2 * h @ h.T).clamp_min(0)
     dist2 = dist2 * (1 - torch.eye(n, dtype=h.dtype, device=h.device))  # exact zero diagonal
-    return -(torch.logsumexp(-dist2 / (2 * var), dim=1) - math.log(n)).mean()
+    exponent = -dist2 / (2 * var)
+    if huge:  # 0 * inf is NaN: coinciding points have exponent 0 whatever the scale
+        exponent = torch.where(dist2 > 0, exponent, torch.zeros_like(exponent))
+    return -(torch.logsumexp(exponent, dim=1) - math.log(n)).mean().to(dtype)
+
+
+def kde_mutual_information(h: torch.Tensor, noise_variance: float | torch.Tensor) -> torch.Tensor:
+    """Deprecated alias of :func:`kde_upper_bound_mutual_information` (warns): a differentiable
+    bound for training, not the estimator :func:`structlearn.estimators.kde_mutual_information`."""
+    warnings.warn(
+        "structlearn.objectives.kde_mutual_information is deprecated; use "
+        "kde_upper_bound_mutual_information (same arguments)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return kde_upper_bound_mutual_information(h, noise_variance)
 
 
 def label_entropy(labels: torch.Tensor, n_classes: int) -> float:
@@ -119,8 +147,10 @@ def label_entropy(labels: torch.Tensor, n_classes: int) -> float:
     >>> round(label_entropy(torch.tensor([0, 1, 0, 1]), 2), 6)  # log 2
     0.693147
     """
-    counts = torch.bincount(torch.as_tensor(labels).cpu(), minlength=n_classes).double()
-    p = counts[counts > 0] / counts.sum()
+    labels = check_labels(labels, "labels")
+    check_scalar(n_classes, "n_classes", kind=int, low=1)
+    counts = torch.as_tensor(np.unique(labels, return_counts=True)[1]).double()
+    p = counts / counts.sum()
     return float(-(p * p.log()).sum())
 
 
@@ -218,10 +248,12 @@ class _InformationBottleneck(Objective):
         y = check_labels(targets, "targets", n_samples=n_samples, n_classes=self.n_classes)
         return torch.as_tensor(y, device=device)
 
-    def _loss(self, logits, y, compression, i_xt) -> Loss:
+    def _loss(self, logits, y, compression, i_xt, h=None) -> Loss:
         ce = F.cross_entropy(logits, y)
         beta = self.beta
         total = ce + beta * compression
+        if h is not None:
+            refuse_overflow(total, h, "features")
         with torch.no_grad():
             acc = (logits.argmax(1) == y).double().mean().item()
         parts = {
@@ -295,17 +327,21 @@ class VariationalIB(_InformationBottleneck):
         return mu, F.softplus(s - 5.0) + 1e-8
 
     def forward(self, features: Features, targets: torch.Tensor | None = None) -> Loss:
-        h = check_tensor(self.select(features), "features", ndim=2)
+        h = check_tensor(self.select(features), "features", ndim=2).to(module_dtype(self))
         y = self._labels(targets, h.shape[0], h.device)
         mu, std = self.encode(h)
-        kl = gaussian_kl_to_standard(mu, std)
+        try:
+            kl = gaussian_kl_to_standard(mu, std)
+        except ValueError:  # the encoder's output overflowed: name what the caller passed
+            refuse_overflow(torch.tensor(math.inf), h, "features")
+            raise
         if self.training:
             eps = torch.randn((self.n_samples, *mu.shape), dtype=mu.dtype, device=mu.device)
             logits = self.decoder(mu + std * eps).reshape(-1, self.n_classes)
             y = y.repeat(self.n_samples)
         else:
             logits = self.decoder(mu)
-        return self._loss(logits, y, kl, kl)
+        return self._loss(logits, y, kl, kl, h)
 
     def predict(self, features: Features) -> torch.Tensor:
         """Logits of the mean code, shape (n_samples, n_classes)."""
@@ -317,7 +353,7 @@ class NonlinearIB(_InformationBottleneck):
 
     The tap ``h`` (shape (n_samples, bottleneck_dim)) becomes :math:`T = h + \sigma\epsilon`; a
     decoder (linear, or one hidden ReLU layer) predicts the class from :math:`T`.
-    ``loss = CE + β·Î(X;T)`` with :func:`kde_mutual_information`, or ``CE + β·Î(X;T)²`` with
+    ``loss = CE + β·Î(X;T)`` with :func:`kde_upper_bound_mutual_information`, or ``CE + β·Î(X;T)²`` with
     ``squared=True`` (Kolchinsky, Tracey & Van Kuyk 2019: needed to trace the IB curve when
     :math:`Y` is a deterministic function of :math:`X`).
 
@@ -374,7 +410,7 @@ class NonlinearIB(_InformationBottleneck):
         return self.log_noise_variance.exp()
 
     def _bottleneck(self, features: Features) -> torch.Tensor:
-        h = check_tensor(self.select(features), "features", ndim=2)
+        h = check_tensor(self.select(features), "features", ndim=2).to(module_dtype(self))
         if h.shape[1] != self.bottleneck_dim:
             raise ValueError(
                 f"features: expected {self.bottleneck_dim} features at tap {self.tap}, got "
@@ -386,9 +422,11 @@ class NonlinearIB(_InformationBottleneck):
         h = self._bottleneck(features)
         y = self._labels(targets, h.shape[0], h.device)
         var = self.noise_variance.to(h.dtype)
-        i_xt = kde_mutual_information(h, var)
-        T = h + var.sqrt() * torch.randn_like(h) if self.training else h
-        loss = self._loss(self.decoder(T), y, i_xt**2 if self.squared else i_xt, i_xt)
+        i_xt = kde_upper_bound_mutual_information(h, var)
+        # noise drawn in row-major order whatever h's memory layout, so a seed fixes the loss
+        noise = torch.randn(h.shape, dtype=h.dtype, device=h.device) if self.training else 0.0
+        T = h + var.sqrt() * noise
+        loss = self._loss(self.decoder(T), y, i_xt**2 if self.squared else i_xt, i_xt, h)
         loss.parts["noise_variance"] = var.detach().item()
         return loss
 

@@ -5,7 +5,7 @@ for a Gaussian channel the information a layer carries is a log-determinant), an
 (1995), "An information-maximization approach to blind separation and blind deconvolution"
 (entropy of the squashed outputs :math:`y = g(Wx + b)` of a linear layer).
 
-* :func:`gaussian_entropy`: :math:`H = \tfrac12\log\det(2\pi e\,\Sigma)` of the features' Gaussian
+* :func:`gaussian_channel_entropy`: :math:`H = \tfrac12\log\det(2\pi e\,\Sigma)` of the features' Gaussian
   fit. Unbounded under rescaling, so InfoMax needs a *variance constraint*: with ``variance=v``
   every feature is first standardised to variance ``v``, which bounds
   :math:`H \le \tfrac d2\log(2\pi e v)` (Hadamard), with equality iff the features are
@@ -22,6 +22,7 @@ for a Gaussian channel the information a layer carries is a log-determinant), an
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from structlearn.objectives._linalg import logdet_spd
-from structlearn.objectives.base import Features, Loss, Objective
+from structlearn.objectives.base import Features, Loss, Objective, common_float, refuse_overflow
 from structlearn.utils.validation import (
     check_option,
     check_random_state,
@@ -41,6 +42,7 @@ __all__ = [
     "NONLINEARITIES",
     "GaussianInfoMax",
     "InfoMaxICA",
+    "gaussian_channel_entropy",
     "gaussian_entropy",
     "infomax_ica_objective",
 ]
@@ -49,7 +51,7 @@ __all__ = [
 # --------------------------------------------------------------------------- Gaussian channel
 
 
-def gaussian_entropy(
+def gaussian_channel_entropy(
     Z: torch.Tensor, *, variance: float | None = None, ridge: float = 0.0
 ) -> torch.Tensor:
     r"""Entropy of the Gaussian fit to ``Z``: :math:`\tfrac12\log\det(2\pi e(\Sigma + rI))` in nats.
@@ -71,7 +73,7 @@ def gaussian_entropy(
     Examples
     --------
     >>> Z = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]], dtype=torch.float64)
-    >>> float(gaussian_entropy(Z))  # Σ = diag(0.5, 2): log(2πe)
+    >>> float(gaussian_channel_entropy(Z))  # Σ = diag(0.5, 2): log(2πe)
     2.837877...
     """
     Z = check_tensor(Z, "Z", ndim=2, min_samples=2)
@@ -83,21 +85,37 @@ def gaussian_entropy(
     if variance is not None:
         std = centred.pow(2).mean(0).add(1e-12).sqrt()
         centred = centred * (math.sqrt(variance) / std)
-    cov = (centred.T @ centred).double() / m
+    centred = centred.double()  # float32 squares of x1e30 input would overflow
+    cov = (centred.T @ centred) / m
     cov = cov + ridge * torch.eye(d, dtype=cov.dtype, device=cov.device)
     if ridge == 0 and m <= d:
         raise ValueError(
             f"Z: the covariance of {m} samples in {d} dimensions is singular (entropy -inf); "
             "pass ridge > 0 (a noise variance) or use more samples than features"
         )
-    h = 0.5 * logdet_spd(2 * math.pi * math.e * cov)
+    try:
+        h = 0.5 * logdet_spd(2 * math.pi * math.e * cov)
+    except ValueError:
+        h = torch.tensor(-math.inf)
     if not torch.isfinite(h):
         raise ValueError("Z: singular covariance (entropy -inf); pass ridge > 0")
     return h.to(Z.dtype)
 
 
+def gaussian_entropy(Z: torch.Tensor, **kwargs: float | None) -> torch.Tensor:
+    """Deprecated alias of :func:`gaussian_channel_entropy` (warns): a differentiable objective,
+    not the estimator :func:`structlearn.estimators.gaussian_entropy` of the same old name."""
+    warnings.warn(
+        "structlearn.objectives.gaussian_entropy is deprecated; use gaussian_channel_entropy "
+        "(same arguments)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return gaussian_channel_entropy(Z, **kwargs)
+
+
 class GaussianInfoMax(Objective):
-    r"""InfoMax for a Gaussian channel: ``loss.total = -gaussian_entropy(features)`` (Linsker 1988).
+    r"""InfoMax for a Gaussian channel: ``loss.total = -gaussian_channel_entropy(features)`` (Linsker 1988).
 
     Parameters
     ----------
@@ -120,7 +138,7 @@ class GaussianInfoMax(Objective):
 
     def forward(self, features: Features, targets: torch.Tensor | None = None) -> Loss:
         Z = self.select(features)
-        h = gaussian_entropy(Z, variance=self.variance, ridge=self.ridge)
+        h = gaussian_channel_entropy(Z, variance=self.variance, ridge=self.ridge)
         bound = 0.5 * Z.shape[1] * math.log(2 * math.pi * math.e * (self.variance + self.ridge))
         return Loss(-h, {"entropy_nats": h.detach().item(), "entropy_bound_nats": bound})
 
@@ -185,11 +203,13 @@ def infomax_ica_objective(
             f"W: expected a square or overcomplete unmixing matrix (n_components >= n_features), "
             f"got shape {tuple(W.shape)}; reduce X's dimension (e.g. PCA) first"
         )
+    X, W, bias = common_float(X, W, bias)
     U = X @ W.T
     if bias is not None:
         U = U + bias
-    volume = 0.5 * logdet_spd((W.T @ W).double())
-    return (volume + NONLINEARITIES[nonlinearity](U).sum(1).mean().double()).to(X.dtype)
+    volume = 0.5 * logdet_spd((W.T @ W).double(), "W")  # a zero W: ValueError naming W
+    gain = volume + NONLINEARITIES[nonlinearity](U).sum(1).mean().double()
+    return refuse_overflow(gain, X, "X").to(X.dtype)
 
 
 class InfoMaxICA(Objective):
@@ -246,7 +266,7 @@ class InfoMaxICA(Objective):
         return U if self.bias is None else U + self.bias
 
     def forward(self, features: Features, targets: torch.Tensor | None = None) -> Loss:
-        X = self.select(features)
+        X = check_tensor(self.select(features), "features", ndim=2)
         gain = infomax_ica_objective(
             X,
             self.weight.to(X.dtype),

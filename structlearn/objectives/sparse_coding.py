@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from structlearn.objectives.base import Features, Loss, Objective
+from structlearn.objectives.base import Features, Loss, Objective, common_float, refuse_overflow
 from structlearn.utils import spams as spams_wrappers
 from structlearn.utils.validation import (
     check_option,
@@ -77,6 +77,7 @@ def _check_problem(X, D, lambda1, A=None):
                 f"A: expected shape (n_samples, n_atoms) = {(X.shape[0], D.shape[0])}, "
                 f"got {tuple(A.shape)}"
             )
+    X, D, A = common_float(X, D, A)
     return X, D, A
 
 
@@ -106,6 +107,10 @@ def sparse_coding_energy(
     2.5
     """
     X, D, A = _check_problem(X, D, lambda1, A)
+    return refuse_overflow(_energy(X, D, A, lambda1, groups), X, "X")
+
+
+def _energy(X, D, A, lambda1, groups) -> torch.Tensor:
     g = _group_index(groups, D.shape[0])
     residual = X - A @ D
     return (0.5 * residual.pow(2).sum(1) + lambda1 * _penalty(A, g)).mean()
@@ -303,7 +308,7 @@ class SparseCoding(Objective):
         X = check_tensor(self.select(features), "features", ndim=2)
         A = self.encode(X)
         D = self.dictionary.to(X.dtype)
-        energy = sparse_coding_energy(X, D, A, self.lambda1, groups=self.groups)
+        energy = refuse_overflow(_energy(X, D, A, self.lambda1, self.groups), X, "features")
         with torch.no_grad():
             mse = (X - A @ D).pow(2).sum(1).mean().item()
             penalty = _penalty(A, None if self.groups is None else torch.as_tensor(self.groups))

@@ -20,7 +20,9 @@ differ), evaluating the claims from per-seed values and assembling the :class:`S
 
 Studies that train several networks of one architecture per seed batch set ``batch_seeds = True``
 and override :meth:`Study.measure_seeds`: the runner then hands them every unfinished seed at once
-(the ensemble trainer trains them together) and checkpoints each seed's result it returns.
+(the ensemble trainer trains them together) and checkpoints each seed's result it returns. While
+measuring, :attr:`Study.context` is the run's :class:`RunContext`: a long training inside one call
+can keep its own checkpoints under ``context.work_dir`` and resume them when ``context.resume``.
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ class Study:
     threads: ClassVar[int | None] = 1
     #: hand every unfinished seed to :meth:`measure_seeds` at once (ensembles)
     batch_seeds: ClassVar[bool] = False
+    #: the run being measured (set by :meth:`run`; None outside a run)
+    context: RunContext | None = None
 
     # ---- what a study declares -------------------------------------------------------------
 
@@ -170,9 +174,13 @@ class Study:
         """Measure every seed (resuming finished ones), decide the claims, assemble the output."""
         seeds = [int(config["seed"]) + i for i in range(int(config.get("n_seeds", 1)))]
         started = time.perf_counter()
-        with pinned_threads(self.threads):
-            shared = self.prepare(config)
-            records = self._measure_all(config, seeds, shared, context)
+        self.context = context
+        try:
+            with pinned_threads(self.threads):
+                shared = self.prepare(config)
+                records = self._measure_all(config, seeds, shared, context)
+        finally:
+            self.context = None
         verdicts = [evaluate(c, [r.metrics for r in records]) for c in self.claims(config)]
         figures = self.figures(config, records)
         metrics = {

