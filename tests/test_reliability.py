@@ -391,3 +391,34 @@ def test_mosaic_draws_the_last_tile_position():
     tops, lefts = m.sources[:, 0, 1], m.sources[:, 0, 2]
     assert set(tops.tolist()) == {0, 1} and set(lefts.tolist()) == {0, 1}
     assert 0.35 < tops.mean() < 0.65  # each about half the time
+
+
+def test_entropy_gain_zca_and_mosaic_sizes_are_named():
+    """analyze_entropy_gain raised 'math domain error' at x1e300 and 'cannot reshape array of
+    size 0' for n_bootstrap=0; zca_whitening(X*1e300) raised LinAlgError; a mosaic of 10**9
+    samples raised a 67 GiB MemoryError naming nothing."""
+    from structlearn.analysis.entropy_gain import analyze_entropy_gain
+    from structlearn.data.mosaic import make_mosaic, zca_whitening
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4))
+    with pytest.raises(ValueError, match=r"^layers\['layer 1'\]: values up to 3.11e\+300"):
+        analyze_entropy_gain([X * 1e300, X])
+    res = analyze_entropy_gain([X, X @ rng.standard_normal((4, 4))], n_bootstrap=0)
+    assert res.n_bootstrap_used == 0 and np.isnan(res.gain_interval_nats).all()
+    W, _ = zca_whitening(X)  # W(cX) = W(X) / c: the regulariser is relative
+    np.testing.assert_allclose(zca_whitening(X * 1e300)[0] * 1e300, W, rtol=1e-10)
+    with pytest.raises(ValueError, match=r"^n_samples: expected a value <= 1000000"):
+        make_mosaic(10**9)
+    with pytest.raises(ValueError, match=r"^grid: expected at most 1000 tiles per side"):
+        make_mosaic(10, grid=10**9)
+
+
+def test_objectives_name_features_for_non_numeric_numpy_input():
+    """A numpy array of strings reached torch.as_tensor: "can't convert np.ndarray of type
+    numpy.str_" named nothing."""
+    from structlearn.objectives.bottleneck import VariationalIB
+
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    with pytest.raises(TypeError, match=r"^features: expected a numeric array, got dtype=<U"):
+        VariationalIB(3, 2, 3)(X.astype(str), torch.arange(6) % 3)

@@ -76,8 +76,20 @@ _DESCRIPTIONS = {
 
 
 # ------------------------------------------------------------------------------------ validation
+#: Largest magnitude accepted in a layer: squared deviations of larger values overflow float64.
+MAX_MAGNITUDE = 1e150
+
+
 def _check_layers(layers: Any) -> tuple[list[str], list[np.ndarray]]:
-    return check_layers(layers, min_samples=3)
+    names, arrays = check_layers(layers, min_samples=3)
+    for name, a in zip(names, arrays, strict=True):
+        top = float(np.abs(a).max()) if a.size else 0.0
+        if top > MAX_MAGNITUDE:
+            raise ValueError(
+                f"layers[{name!r}]: values up to {top:.3g}; their squares overflow float64 "
+                f"(|x| <= {MAX_MAGNITUDE:.0e} is accepted); rescale the layer"
+            )
+    return names, arrays
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from structlearn.data.natural import NaturalImage, load_natural_images, natural_image_names
 from structlearn.utils.validation import (
     check_array,
+    check_count,
     check_option,
     check_random_state,
     check_scalar,
@@ -158,13 +159,16 @@ def zca_whitening(X: np.ndarray, eps: float = 1e-2) -> tuple[np.ndarray, np.ndar
 def _zca(X: np.ndarray, eps: float, name: str) -> tuple[np.ndarray, np.ndarray]:
     mean = X.mean(axis=0)
     Xc = X - mean
+    top = float(np.abs(Xc).max())
+    unit = top if top > 1e100 or 0 < top < 1e-100 else 1.0  # W(cX) = W(X)/c: eps is relative
+    Xc = Xc / unit
     cov = (Xc.T @ Xc) / X.shape[0]
     lam, U = np.linalg.eigh(cov)
     lam = np.clip(lam, 0.0, None)
     scale = lam.mean()
     if not scale > 0:
         raise ValueError(f"{name}: every feature is constant; ZCA whitening needs variance")
-    W = (U / np.sqrt(lam + eps * scale)) @ U.T
+    W = (U / np.sqrt(lam + eps * scale)) @ U.T / unit
     return (W + W.T) / 2, mean
 
 
@@ -359,12 +363,16 @@ def _resolve_images(
     return names, arrays, keys
 
 
+#: Most tiles per side of a mosaic (a 1000 x 1000 grid of 8-pixel tiles is 64 megapixels).
+MAX_GRID = 1000
+
+
 def _check_n_samples(n_samples: int) -> int:
     if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
         raise TypeError(f"n_samples: expected an int, got {type(n_samples).__name__}")
     if n_samples < 1:
         raise ValueError(f"n_samples: expected at least 1 sample, got {n_samples}")
-    return int(n_samples)
+    return check_count(n_samples, "n_samples")
 
 
 def _check_grid(grid: tuple[int, int] | int) -> tuple[int, int]:
@@ -377,6 +385,8 @@ def _check_grid(grid: tuple[int, int] | int) -> tuple[int, int]:
     for v in (rows, cols):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"grid: expected (rows, cols) of positive ints, got {grid!r}")
+        if v > MAX_GRID:
+            raise ValueError(f"grid: expected at most {MAX_GRID} tiles per side, got {grid!r}")
     return int(rows), int(cols)
 
 

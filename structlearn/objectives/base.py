@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from structlearn.utils.validation import check_array
+
 
 @dataclass
 class Loss:
@@ -39,7 +41,10 @@ class Objective(nn.Module):
         if isinstance(features, torch.Tensor):
             return features
         if isinstance(features, np.ndarray):  # one array, not a list of taps
-            return torch.as_tensor(features)
+            arr = check_array(
+                features, "features", ndim=(1, 2, 3, 4), dtype=None, allow_nonfinite=True
+            )
+            return torch.as_tensor(arr)
         taps = list(features)
         if not taps:
             raise ValueError("features: expected a tensor or a non-empty list of layer outputs")
