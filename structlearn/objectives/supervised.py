@@ -3,6 +3,8 @@ the mean squared error (regression, e.g. students fitting a teacher network's ou
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
@@ -83,3 +85,9 @@ class MeanSquaredError(Objective):
     def predict(self, features: Features) -> torch.Tensor:
         """The predictions this objective reads, shape (n_samples, n_outputs)."""
         return self.select(features)
+
+    def stacked(self) -> Any:
+        """The ensemble counterpart (:class:`structlearn.objectives.stacked.StackedSquaredError`)."""
+        from structlearn.objectives.stacked import StackedSquaredError
+
+        return StackedSquaredError(tap=self.tap)
