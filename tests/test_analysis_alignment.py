@@ -220,3 +220,62 @@ def test_bad_input():
         pruning_curve(lambda m: 0.0, np.ones(3), n_removed=[0, 4])
     with pytest.raises(ValueError, match="best_corr"):
         pruning_curve(lambda m: 0.0, np.ones(3), best_corr=np.ones(2))
+
+
+def test_sign_aware_alignment_counts_a_mirrored_student_and_summarises_both():
+    """A student relu(-z) of teacher unit relu(z): Pearson corr well below 1, sign-aware exactly 1."""
+    from structlearn.analysis.alignment import analyze_alignment, unit_correlation
+
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((4000, 2)) @ np.array([[1.0, 0.3], [0.2, 1.0]])
+    teacher = np.maximum(z, 0)
+    student = np.stack([np.maximum(z[:, 0], 0), np.maximum(-z[:, 1], 0), rng.random(4000)], 1)
+    corr = unit_correlation(teacher, student)
+    mirror = unit_correlation(np.maximum(-z, 0), student)
+    res = analyze_alignment(corr, [1.0, 2.0, 0.01], threshold=0.95, mirror_correlation=mirror)
+    assert corr[1, 1] < 0 and res.teacher_best_corr_sign_aware[1] == pytest.approx(1.0)
+    s = res.summary()
+    assert s["share_covered"] == 0.5 and s["share_covered_sign_aware"] == 1.0
+    assert s["n_aligned"] == 1 and s["n_aligned_sign_aware"] == 2
+    assert s["fanout_ratio_sign_aware"] == pytest.approx(0.01 / 1.5)  # median(0.01) / median(1, 2)
+    assert "mirror_correlation" not in res.to_dict()
+    with pytest.raises(ValueError, match="mirror_correlation"):
+        analyze_alignment(corr, mirror_correlation=mirror[:, :2])
+
+
+def test_l_shape_plot_uses_tians_axes():
+    from structlearn.analysis.alignment import analyze_alignment
+
+    res = analyze_alignment([[0.99, 0.1, 0.97]], [2.0, 0.05, 1.5], thresholds=[0.9])
+    ax = res.plot()
+    x, y = ax.collections[0].get_offsets().T
+    assert np.allclose(x, [0.99, 0.1, 0.97]) and np.allclose(y, [2.0, 0.05, 1.5])
+    assert "correlation" in ax.get_xlabel() and "fan-out" in ax.get_ylabel()
+
+
+def test_pruning_curve_at_reads_one_point_and_refuses_counts_not_evaluated():
+    from structlearn.analysis.alignment import pruning_curve
+
+    w = np.array([3.0, 0.1, 1.0, 0.0])
+    curve = pruning_curve(
+        lambda m: float((w.sum() - w[m].sum()) ** 2), np.abs(w), n_removed=[0, 2, 4], n_random=3
+    )
+    point = curve.at(2)
+    assert point.n_kept == 2 and point.loss_by_norm == pytest.approx(0.01)
+    assert point.summary()["loss_random"] == pytest.approx(curve.loss_random_mean[1])
+    with pytest.raises(ValueError, match="n_kept"):
+        curve.at(3)
+
+
+def test_merged_fanout_sums_the_students_of_one_teacher_unit():
+    from structlearn.analysis.alignment import merged_fanout_norm
+
+    corr = np.array([[0.99, 0.97, 0.1, -0.2], [0.0, 0.1, 0.96, 0.5]])
+    mirror = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.99]])
+    W = np.array([[1.0, 2.0, 0.5, 4.0], [0.0, 1.0, 0.0, 0.0]])  # (n_next, n_student)
+    plain = merged_fanout_norm(corr, W, 0.95)
+    assert np.allclose(plain, [np.hypot(3.0, 1.0), 0.5])  # students 0+1 -> unit 0; 2 -> unit 1
+    signed = merged_fanout_norm(corr, W, 0.95, mirror_correlation=mirror)
+    assert np.allclose(signed, [np.hypot(3.0, 1.0), 4.5])  # the mirror student 3 joins unit 1
+    with pytest.raises(ValueError, match="next_weight"):
+        merged_fanout_norm(corr, W[:, :3], 0.95)

@@ -34,6 +34,11 @@ def test_capture_is_blind_to_the_basis_inside_a_group_and_sees_regrouping():
     assert subspace_capture(mixed, groups, (size, size)).gap == pytest.approx(base.gap, rel=1e-9)
     swapped = np.array([1, 0, 1, 0, 0, 1, 0, 1])  # each group half of each orientation
     assert subspace_capture(B, swapped, (size, size)).gap < base.gap / 4
+    # the regrouping control: random groups of the same units keep only the self-overlap floor
+    ctl = subspace_capture(B, groups, (size, size), n_regroupings=20, random_state=0)
+    assert ctl.gap == base.gap and ctl.gap_regrouped < base.gap / 2
+    assert ctl.gap_over_regrouped == pytest.approx(ctl.gap - ctl.gap_regrouped)
+    assert base.gap_over_regrouped is None
 
 
 def test_shift_image_moves_and_zero_fills():

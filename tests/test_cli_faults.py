@@ -306,7 +306,14 @@ def _start(tmp_path, out, log, sleep, *extra):
     }
     cmd = [sys.executable, str(HERE / "_fake_study.py"), "run", str(cfg), "--quiet"]
     return subprocess.Popen(
-        [*cmd, "--out", out, *extra], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+        [*cmd, "--out", out, *extra],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a shell starts background jobs (nohup, `cmd &`, CI runners) with SIGINT ignored, and
+        # the child would inherit that: give it the default, so Python raises KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

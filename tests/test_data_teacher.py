@@ -120,3 +120,30 @@ def test_bad_teacher_arguments_raise_naming_them(kwargs, name):
 def test_bad_sample_count_raises():
     with pytest.raises(ValueError, match="n_samples"):
         sample_teacher_data(make_teacher(3, (2, 1)), 0)
+
+
+def test_code_teacher_has_distinct_unit_norm_codes_decay_and_biases():
+    from structlearn.data.teacher import CODE_CHOICES, make_code_teacher, strength_decay
+
+    t = make_code_teacher(30, (10, 50), output_decay=1.0, bias=-0.1, random_state=3)
+    w1, w2 = t.layers[0].weight.numpy(), t.layers[1].weight.numpy()
+    assert np.allclose(np.linalg.norm(w1, axis=1), 1.0, atol=1e-6)
+    assert len({tuple(r) for r in np.round(w1, 6)}) == 10  # distinct codes
+    undone = w2 / strength_decay(10, 1.0)[None, :]  # column k divided by (k+1)^-1
+    assert np.allclose(undone, np.round(undone * 4) / 4, atol=1e-5)  # quarter-step levels
+    assert set(np.round(undone, 4).ravel()) <= set(CODE_CHOICES)
+    assert np.all(t.layers[0].bias.numpy() == np.float32(-0.1))
+    with pytest.raises(ValueError, match="widths"):
+        make_code_teacher(1, (10, 2), choices=(0.0, 1.0))  # only one non-zero code of length 1
+
+
+def test_input_std_scales_the_inputs_and_the_labels_follow():
+    from structlearn.data.teacher import make_teacher, sample_teacher_data
+
+    t = make_teacher(5, (4, 2), random_state=0)
+    X1, _ = sample_teacher_data(t, 2000, random_state=1)
+    X2, Y2 = sample_teacher_data(t, 2000, input_std=1.5, random_state=1)
+    assert torch.allclose(X2, 1.5 * X1, atol=1e-6)
+    assert torch.allclose(Y2, t(X2))
+    with pytest.raises(ValueError, match="input_std"):
+        sample_teacher_data(t, 10, input_std=0.0)

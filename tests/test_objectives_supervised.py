@@ -78,3 +78,15 @@ def test_mean_squared_error_bad_input():
         mean_squared_error(torch.zeros(7), torch.zeros(7))
     with pytest.raises(ValueError, match="targets"):
         MeanSquaredError()(pred, None)
+
+
+def test_mean_squared_error_stacked_counterpart_gives_each_networks_loss():
+    from structlearn.objectives.stacked import StackedSquaredError, stacked_objective
+
+    gen = torch.Generator().manual_seed(1)
+    pred, y = torch.randn(3, 5, 2, generator=gen), torch.randn(3, 5, 2, generator=gen)
+    stacked = stacked_objective(MeanSquaredError())
+    assert isinstance(stacked, StackedSquaredError)
+    per_network = stacked([pred], y).total
+    for s in range(3):
+        assert float(per_network[s]) == pytest.approx(float(mean_squared_error(pred[s], y[s])))

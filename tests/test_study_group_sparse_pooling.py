@@ -2,7 +2,6 @@
 and config errors (the learners and measures are tested in test_models_* and
 test_analysis_subspaces)."""
 
-import copy
 import json
 
 import numpy as np
@@ -21,6 +20,10 @@ TINY = [
     "data.n_train=600",
     "group_coding.n_atoms=8",
     "group_coding.group_size=2",
+    "isa.n_components=8",
+    "isa.n_iter=10",
+    "tica.map_shape=[2, 4]",
+    "tica.block=[1, 2]",
     "group_coding.n_iter=5",
     "group_coding.batch_size=200",
     "l1_coding.n_iter=20",
@@ -37,39 +40,64 @@ def test_shifted_patch_pairs_are_the_same_scene_moved():
     assert np.allclose(b - a, diff[:, None])
 
 
-def _learner(gap=0.3, gain=0.2, regrouped=0.15, capture=0.2):
+def _learner(gap=0.3, gain=0.2, regrouped=0.05, capture=0.2, single=0.6):
     inv = {
-        "single": 0.6,
-        "pooled": 0.6 + gain,
-        "pooled_regrouped": 0.6 + gain - regrouped,
+        "single": single,
+        "pooled": single + gain,
+        "pooled_regrouped": single + gain - regrouped,
         "gain": gain,
         "gain_over_regrouped": regrouped,
     }
     return {
         "similarity": {"within": 0.3 + gap, "between": 0.3, "gap": gap},
-        "capture": {"own": 0.3 + capture, "other": 0.3, "gap": capture},
+        "capture": {
+            "own": 0.3 + capture,
+            "other": 0.3,
+            "gap": capture + 0.1,
+            "gap_over_regrouped": capture,
+        },
         "invariance": {"1": dict(inv), "2": dict(inv)},
         "objective_improvement": 1.0,
     }
 
 
-def _seeds(group=None, l1=None):
-    row = {"group": _learner(**(group or {})), "l1": _learner(**(l1 or {"gap": 0.0, "gain": 0.1}))}
-    return [copy.deepcopy(row) for _ in range(3)]
+CONTROL = {"capture": 0.0, "regrouped": 0.0, "gain": 0.1, "gap": 0.0}
+
+
+def _seeds(isa=None, l1=None, random=None):
+    rows = []
+    for i in range(3):
+        jitter = {"capture": 0.01 * i, "regrouped": 0.01 * i - 0.01}
+        ctl = {**CONTROL, **jitter}
+        row = {
+            "isa": _learner(
+                **{"capture": 0.2 + 0.01 * i, "regrouped": 0.15 + 0.01 * i, **(isa or {})}
+            ),
+            "tica": _learner(capture=0.2 + 0.01 * i),
+            "group": _learner(capture=0.1 + 0.01 * i),
+            "l1": _learner(**{**ctl, **(l1 or {})}),
+            "random": _learner(**{**ctl, **(random or {})}),
+        }
+        rows.append(row)
+    return rows
 
 
 @pytest.mark.parametrize(
-    ("group", "l1", "verdicts"),
+    ("isa", "l1", "random", "verdicts"),
     [
-        ({}, {"gap": 0.0, "gain": 0.1}, ["held", "not held", "held"]),
-        ({"gap": 0.05}, {"gap": 0.0, "gain": 0.1}, ["not held", "not held", "held"]),
-        ({}, {"gap": 0.3, "gain": 0.1}, ["not held", "not held", "held"]),
-        ({"gain": 0.05}, {"gap": 0.0, "gain": 0.1}, ["held", "not held", "not held"]),
+        ({}, None, None, ["held", "held", "held"]),
+        ({"capture": -0.2}, None, None, ["not held", "held", "held"]),
+        ({}, {"capture": 0.2}, None, ["not held", "held", "held"]),
+        ({}, None, {"regrouped": 0.05}, ["held", "not held", "held"]),
+        # ISA's codes pooled over random groups gain as much: the control of claim 3 passes too
+        ({"regrouped": -0.05}, None, None, ["held", "not held", "not held"]),
+        ({"gain": 0.05}, None, None, ["held", "held", "not held"]),
+        ({"single": 0.95}, None, None, ["held", "premise not met", "premise not met"]),
     ],
 )
-def test_claims_on_constructed_metrics(group, l1, verdicts):
+def test_claims_on_constructed_metrics(isa, l1, random, verdicts):
     config = load_config(CONFIG)
-    got = [evaluate(c, _seeds(group, l1)).verdict for c in STUDY.claims(config)]
+    got = [evaluate(c, _seeds(isa, l1, random)).verdict for c in STUDY.claims(config)]
     assert got == verdicts
 
 
@@ -80,7 +108,10 @@ def test_tiny_run_is_reproducible(tmp_path):
     ]
     ma, mb = ((f / "metrics.json").read_bytes() for f in folders)
     assert ma == mb
-    g = json.loads(ma)["seeds"][0]["group"]
+    seed = json.loads(ma)["seeds"][0]
+    assert set(seed) - {"seed"} == {"isa", "tica", "group", "l1", "random"}
+    assert seed["isa"]["objective_improvement"] > 0
+    g = seed["group"]
     assert -1.0 <= g["similarity"]["between"] <= 1.0
     assert 0.0 <= g["capture"]["own"] <= 1.0 and 0.0 <= g["capture"]["other"] <= 1.0
     inv = g["invariance"]["1"]
@@ -99,6 +130,8 @@ def test_tiny_run_is_reproducible(tmp_path):
         ("data.patch_size=600", "data.patch_size"),
         ("data.images=[nonsense]", "data.images"),
         ("invariance.shifts=[1, 1]", "invariance.shifts"),
+        ("isa.n_components=62", "isa.n_components"),
+        ("tica.block=[2, 3]", "tica.block"),
     ],
 )
 def test_bad_config_raises_config_error_naming_the_key(override, key, tmp_path):

@@ -29,6 +29,7 @@ ANALYSIS = {
         "threshold": 0.9,
         "n_random": 3,
         "l_ratio": 0.1,
+        "fanout_threshold": 0.1,
         "prune_tolerance": 0.05,
         "fit_tolerance": 0.05,
     }
@@ -68,6 +69,10 @@ def test_measure_on_a_student_built_from_the_teacher():
     assert s["keep_teacher_width"]["loss_by_norm"] == pytest.approx(0.0, abs=1e-10)
     assert s["alignment"]["n_aligned"] == 4 and s["alignment"]["fanout_ratio"] == 0.0
     assert s["uncovered_teacher_strength_ranks"] == []
+    # the 8 junk units have zero fan-out: both pruning rules keep exactly the 4 copies, losslessly
+    assert s["keep_aligned"]["n_kept"] == 4 and s["keep_fanout_threshold"]["n_kept"] == 4
+    assert s["keep_aligned"]["loss_by_norm"] == pytest.approx(0.0, abs=1e-10)
+    assert s["fanout_ratio_merged"] == 0.0  # junk fan-out 0 against the teacher's own units
     # ... while keeping 4 of 12 at random loses a teacher unit with probability 1 - 1/C(12,4)
     assert s["keep_teacher_width"]["loss_random"] > 0.05
     assert curve.loss_by_norm[-1] == pytest.approx(
@@ -83,6 +88,9 @@ def test_split_copies_need_twice_the_teacher_width():
     student = _student_from_teacher(teacher, n_junk=4, split=True)
     _, curve, s = measure_student(teacher, student, test, ANALYSIS, seed=0)
     assert s["alignment"]["n_aligned"] == 8  # every copy is perfectly correlated with its unit
+    # the two halves merge back into the teacher's fan-out: the junk (0) over it is still 0, and the
+    # merged norms equal the teacher's fan-out norms
+    assert s["fanout_ratio_merged"] == 0.0
     assert s["keep_teacher_width"]["loss_by_norm"] > 0.05  # half of each unit's fan-out is lost
     assert curve.at(8).loss_by_norm == pytest.approx(0.0, abs=1e-10)  # keeping the 8 copies
 
@@ -102,46 +110,91 @@ def test_a_teacher_unit_without_a_copy_is_reported_with_its_strength_rank():
     assert s["alignment"]["share_covered"] == 0.75
 
 
-def _seed(cover=1.0, ratio=0.01, keep=0.01, rnd=0.8, loss=0.001, untrained_cover=0.0):
-    def factor(c):
+def _seed(
+    cover=1.0,
+    pearson=1.0,
+    ratio=0.01,
+    keep=0.01,
+    rnd=0.8,
+    loss=0.001,
+    n_aligned=12,
+    untrained_cover=0.0,
+    keep_m=0.5,
+):
+    def factor(c, p):
         return {
             "loss_full": loss,
             "n_students": 40,
             "alignment": {
-                "share_covered": c,
-                "mean_teacher_best_corr": 0.97,
+                "share_covered_sign_aware": c,
+                "share_covered": p,
+                "fanout_ratio_sign_aware": ratio,
                 "fanout_ratio": ratio,
-                "n_aligned": 12,
+                "n_aligned_sign_aware": n_aligned,
             },
-            "keep_teacher_width": {
+            "keep_aligned": {
                 "loss_by_norm": loss + keep,
                 "loss_by_corr": loss + keep,
                 "loss_random": loss + rnd,
             },
+            "keep_fanout_threshold": {"loss_by_norm": loss + keep},
+            "keep_teacher_width": {
+                "loss_by_norm": loss + keep_m,
+                "loss_by_corr": loss + keep_m,
+                "loss_random": loss + rnd,
+            },
         }
 
-    untrained = factor(untrained_cover)
-    untrained["alignment"]["fanout_ratio"] = 1.0
-    return {"factors": {"1": factor(0.6), "4": factor(cover)}, "untrained": untrained}
+    untrained = factor(untrained_cover, untrained_cover)
+    untrained["alignment"]["fanout_ratio_sign_aware"] = 1.0
+    out = {"factors": {"1": factor(0.6, 0.6), "4": factor(cover, pearson)}, "untrained": untrained}
+    for f in out["factors"].values():
+        f["fanout_ratio_merged"] = ratio
+    return out
 
 
 @pytest.mark.parametrize(
     ("kwargs", "verdicts"),
     [
-        ({}, ["held", "held", "held"]),
-        ({"cover": 0.9}, ["not held", "held", "held"]),
-        ({"ratio": 0.3}, ["held", "not held", "held"]),
-        ({"keep": 0.2}, ["held", "held", "not held"]),
-        ({"loss": 0.3}, ["premise not met", "held", "premise not met"]),
-        ({"untrained_cover": 1.0}, ["not held", "held", "held"]),
+        ({}, ["held", "held", "held", "not held"]),
+        ({"cover": 0.9}, ["not held", "held", "held", "not held"]),
+        ({"ratio": 0.3}, ["held", "not held", "held", "not held"]),
+        ({"keep": 0.2}, ["held", "held", "not held", "not held"]),
+        ({"keep_m": 0.01}, ["held", "held", "held", "held"]),
+        ({"loss": 0.3}, ["premise not met", "held", "premise not met", "premise not met"]),
+        ({"n_aligned": 40}, ["held", "premise not met", "premise not met", "not held"]),
+        ({"untrained_cover": 1.0}, ["not held", "held", "held", "not held"]),
+        ({"rnd": 0.01}, ["held", "held", "not held", "not held"]),
     ],
 )
 def test_claims_on_constructed_metrics(kwargs, verdicts):
     config = load_config(CONFIG, overrides=["student.factors=[1, 4]", "teacher.width=10"])
     seeds = [_seed(**kwargs), _seed(**kwargs), _seed(**kwargs)]
-    seeds[1]["factors"]["4"]["alignment"]["fanout_ratio"] *= 1.1  # an interval needs spread
+    for key in ("fanout_ratio", "fanout_ratio_sign_aware"):  # an interval needs spread
+        seeds[1]["factors"]["4"]["alignment"][key] *= 1.1
     got = [evaluate(c, seeds).verdict for c in STUDY.claims(config)]
     assert got == verdicts
+
+
+def test_pearson_and_sign_aware_disagreeing_is_flagged_estimator_dependent():
+    config = load_config(CONFIG, overrides=["student.factors=[1, 4]", "teacher.width=10"])
+    seeds = [_seed(pearson=0.8) for _ in range(3)]
+    verdict = evaluate(STUDY.claims(config)[0], seeds)
+    assert verdict.verdict == "held" and verdict.estimator_dependent
+    assert verdict.alternatives[0]["verdict"] == "not held"
+
+
+def test_a_mirrored_student_covers_its_teacher_unit_only_sign_aware():
+    teacher = make_teacher(8, (4, 2), random_state=0)
+    test = sample_teacher_data(teacher, 1500, random_state=1)
+    student = _student_from_teacher(teacher, n_junk=4)
+    with torch.no_grad():  # unit 2 becomes relu(-w.x - b), the mirror of teacher unit 2
+        student.layers[0].weight[2] *= -1
+        student.layers[0].bias[2] *= -1
+    _, _, s = measure_student(teacher, student, test, ANALYSIS, seed=0)
+    assert s["alignment"]["share_covered"] == 0.75
+    assert s["alignment"]["share_covered_sign_aware"] == 1.0
+    assert s["uncovered_sign_aware_strength_ranks"] == []
 
 
 def test_tiny_run_is_reproducible_and_consistent(tmp_path):
@@ -152,6 +205,7 @@ def test_tiny_run_is_reproducible_and_consistent(tmp_path):
     ma, mb = (json.loads((f / "metrics.json").read_bytes()) for f in folders)
     assert ma == mb
     x1 = ma["seeds"][0]["factors"]["1"]
+    assert ma["seeds"][0]["untrained"]["alignment"]["share_covered_sign_aware"] < 1.0
     # at factor 1 the student has exactly the teacher's width: nothing is pruned at that count
     assert x1["keep_teacher_width"]["loss_by_norm"] == x1["loss_full"]
     assert x1["n_students"] == 3 and ma["seeds"][0]["factors"]["2"]["n_students"] == 6
@@ -175,3 +229,23 @@ def test_tiny_run_is_reproducible_and_consistent(tmp_path):
 def test_bad_config_raises_config_error_naming_the_key(override, key, tmp_path):
     with pytest.raises(ConfigError, match=key):
         run_experiment(CONFIG, out=tmp_path / "r", preset="smoke", overrides=[override], quiet=True)
+
+
+def test_students_trained_as_an_ensemble_match_one_by_one(tmp_path):
+    """training.ensemble trains both seeds' students together; each equals its single run up to
+    float32 rounding (here: the same aligned counts, losses within 1e-4 of the target variance)."""
+    runs = {}
+    for flag in ("true", "false"):
+        overrides = [*TINY, "n_seeds=2", f"training.ensemble={flag}"]
+        folder, _ = run_experiment(
+            CONFIG, out=tmp_path / flag, preset="smoke", overrides=overrides, quiet=True
+        )
+        runs[flag] = json.loads((folder / "metrics.json").read_text())["seeds"]
+    for a, b in zip(runs["true"], runs["false"], strict=True):
+        for f in ("1", "2"):
+            fa, fb = a["factors"][f], b["factors"][f]
+            assert (
+                fa["alignment"]["n_aligned_sign_aware"] == fb["alignment"]["n_aligned_sign_aware"]
+            )
+            assert fa["loss_full"] == pytest.approx(fb["loss_full"], abs=1e-4)
+            assert fa["train_mse"] == pytest.approx(fb["train_mse"], rel=1e-3, abs=1e-6)

@@ -52,6 +52,7 @@ __all__ = [
     "analyze_alignment",
     "fanout_norm",
     "hidden_mask_evaluator",
+    "merged_fanout_norm",
     "pruning_curve",
     "unit_correlation",
 ]
@@ -264,6 +265,45 @@ def fanout_norm(next_weight: Any) -> np.ndarray:
         next_weight = next_weight.weight
     w = check_array(next_weight, "next_weight", ndim=2)
     return np.sqrt((w * w).sum(axis=0))
+
+
+def merged_fanout_norm(
+    correlation: Any, next_weight: Any, threshold: float, mirror_correlation: Any = None
+) -> np.ndarray:
+    """Per teacher unit, the norm of the summed fan-out of the students aligned to it.
+
+    Several students align with one teacher unit and split its fan-out (Tian 2020), so one
+    student's fan-out understates what the unit sends on; the students whose best (sign-aware when
+    ``mirror_correlation`` is given) correlation is at least ``threshold`` are merged into their
+    best teacher unit: ||sum over k -> j of W[:, k]||. 0 for a unit with no aligned student.
+
+    Parameters
+    ----------
+    correlation, mirror_correlation : array-like (n_teacher, n_student)
+    next_weight : array-like (n_next, n_student) or torch.nn.Linear, the students' next layer
+    threshold : float
+
+    Examples
+    --------
+    >>> merged_fanout_norm([[0.99, 0.98, 0.1]], [[1.0, 2.0, 5.0]], 0.95).tolist()
+    [3.0]
+    """
+    corr = check_array(correlation, "correlation", ndim=2)
+    if mirror_correlation is not None:
+        corr = np.maximum(corr, check_array(mirror_correlation, "mirror_correlation", ndim=2))
+    if isinstance(next_weight, torch.nn.Linear):
+        next_weight = next_weight.weight
+    w = check_array(next_weight, "next_weight", ndim=2)
+    if w.shape[1] != corr.shape[1]:
+        raise ValueError(
+            f"next_weight: expected {corr.shape[1]} columns (one per student), got {w.shape[1]}"
+        )
+    best, aligned = corr.argmax(axis=0), corr.max(axis=0) >= threshold
+    out = np.zeros(corr.shape[0])
+    for j in range(corr.shape[0]):
+        members = aligned & (best == j)
+        out[j] = float(np.linalg.norm(w[:, members].sum(axis=1)))
+    return out
 
 
 # ------------------------------------------------------------------------------------------ result

@@ -72,21 +72,38 @@ def shift_image(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
 class SubspaceCapture(AnalysisResult, Summarised):
     """Mean over groups and the four 1-px shifts of the captured share of a shifted group's energy.
 
-    own : by its own subspace; other : by the best other group's; gap = own − other.
+    own : by its own subspace; other : by the best other group's; gap = own − other;
+    gap_regrouped : the mean gap of the same units cut into random groups of the same sizes (a
+    unit's shift overlaps the unit itself, which stays in its own group, so smooth units give a
+    positive gap under any grouping); gap_over_regrouped = gap − gap_regrouped (None without
+    regroupings).
     """
 
     own: float
     other: float
     gap: float
+    gap_regrouped: float | None = None
+    gap_over_regrouped: float | None = None
 
     scalars: ClassVar[dict[str, Scalar]] = {
         "own": Scalar("fraction", True, doc="shifted unit's energy in its own group's span"),
         "other": Scalar("fraction", None, doc="the same, best other group"),
         "gap": Scalar("fraction", True, chance=0.0, doc="own minus best other"),
+        "gap_regrouped": Scalar("fraction", None, doc="the gap under random regroupings"),
+        "gap_over_regrouped": Scalar(
+            "fraction", True, chance=0.0, doc="learned groups' gap minus random regroupings'"
+        ),
     }
 
 
-def subspace_capture(basis: Any, groups: Any, image_shape: tuple[int, int]) -> SubspaceCapture:
+def subspace_capture(
+    basis: Any,
+    groups: Any,
+    image_shape: tuple[int, int],
+    *,
+    n_regroupings: int = 0,
+    random_state: int | np.random.Generator | None = 0,
+) -> SubspaceCapture:
     r"""Do groups span 1-px shifts of their own units? (invariant to the basis inside a group).
 
     For group :math:`g` with orthonormal basis :math:`Q_g` of its units' span and each unit shift
@@ -101,6 +118,8 @@ def subspace_capture(basis: Any, groups: Any, image_shape: tuple[int, int]) -> S
     basis : array (n_units, H*W), generative basis vectors or atoms as rows
     groups : int array (n_units,), at least two groups
     image_shape : (H, W)
+    n_regroupings : int >= 0, random regroupings of the units (same group sizes) for the control
+    random_state : int, Generator or None (the regroupings)
 
     Examples
     --------
@@ -115,6 +134,18 @@ def subspace_capture(basis: Any, groups: Any, image_shape: tuple[int, int]) -> S
     h, w = image_shape
     if B.shape[1] != h * w:
         raise ValueError(f"image_shape: {image_shape} has {h * w} pixels, basis has {B.shape[1]}")
+    check_scalar(n_regroupings, "n_regroupings", kind=int, low=0)
+    own, other = _capture(B, g, h, w)
+    res = SubspaceCapture(own=own, other=other, gap=own - other)
+    if n_regroupings:
+        rng = check_random_state(random_state)
+        gaps = [np.subtract(*_capture(B, rng.permutation(g), h, w)) for _ in range(n_regroupings)]
+        res.gap_regrouped = float(np.mean(gaps))
+        res.gap_over_regrouped = res.gap - res.gap_regrouped
+    return res
+
+
+def _capture(B: np.ndarray, g: np.ndarray, h: int, w: int) -> tuple[float, float]:
     ids = np.unique(g)
     spans = {i: np.linalg.qr(B[g == i].T)[0] for i in ids}  # orthonormal columns per group
     own, other = [], []
@@ -127,8 +158,7 @@ def subspace_capture(basis: Any, groups: Any, image_shape: tuple[int, int]) -> S
             caps = {j: float(np.sum((P.T @ M) ** 2)) / energy for j, P in spans.items()}
             own.append(caps[i])
             other.append(max(c for j, c in caps.items() if j != i))
-    o, t = float(np.mean(own)), float(np.mean(other))
-    return SubspaceCapture(own=o, other=t, gap=o - t)
+    return float(np.mean(own)), float(np.mean(other))
 
 
 def sign_free_shift_similarity(D: np.ndarray, shape: tuple[int, int], r: int) -> np.ndarray:

@@ -25,7 +25,17 @@ from torch import nn
 
 from structlearn.utils.validation import check_random_state, check_scalar
 
-__all__ = ["TeacherNetwork", "make_teacher", "sample_teacher_data", "strength_decay"]
+__all__ = [
+    "CODE_CHOICES",
+    "TeacherNetwork",
+    "make_code_teacher",
+    "make_teacher",
+    "sample_teacher_data",
+    "strength_decay",
+]
+
+#: weight levels of :func:`make_code_teacher` (quarter steps in [-1, 1])
+CODE_CHOICES = (-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def strength_decay(width: int, output_decay: float) -> np.ndarray:
@@ -167,10 +177,86 @@ def make_teacher(
     return teacher.eval()
 
 
+def _distinct_codes(n_rows: int, n_cols: int, choices, rng: np.random.Generator) -> np.ndarray:
+    """``n_rows`` distinct non-zero rows of ``n_cols`` entries drawn uniformly from ``choices``."""
+    if len(choices) ** n_cols - 1 < n_rows:
+        raise ValueError(
+            f"widths: {n_rows} distinct codes of length {n_cols} do not exist with "
+            f"{len(choices)} levels"
+        )
+    seen: set[tuple[float, ...]] = set()
+    out = np.empty((n_rows, n_cols))
+    values = np.asarray(choices, dtype=np.float64)
+    for i in range(n_rows):
+        while True:
+            row = values[rng.integers(len(values), size=n_cols)]
+            key = tuple(row.tolist())
+            if key not in seen and np.any(row != 0):
+                break
+        seen.add(key)
+        out[i] = row
+    return out
+
+
+def make_code_teacher(
+    input_dim: int,
+    widths: Sequence[int],
+    *,
+    output_decay: float = 1.0,
+    bias: float = -0.1,
+    choices: Sequence[float] = CODE_CHOICES,
+    random_state: int | np.random.Generator | None = 0,
+) -> TeacherNetwork:
+    """A two-layer teacher built the way Tian's reference code builds it.
+
+    As in ``facebookresearch/luckmatters`` (``student_specialization/recon_two_layer.py``): each
+    hidden unit's input weights are a distinct code of levels ``choices``, normalised to unit norm
+    (so units are well separated); each output's weights over the hidden units are a distinct code
+    too, with hidden unit ``k``'s fan-out divided by :math:`(k+1)^p`; every hidden and output bias
+    is ``bias`` (-0.1 there). The levels there are passed on the command line; quarter steps in
+    [-1, 1] are used here (after normalisation only their ratios matter for the first layer).
+
+    Parameters
+    ----------
+    input_dim : int >= 1
+    widths : (n_hidden, n_out)
+    output_decay : float >= 0, the strength-decay exponent p
+    bias : float
+    choices : sequence of float, the weight levels
+    random_state : int, Generator or None
+
+    Examples
+    --------
+    >>> t = make_code_teacher(30, (10, 50), random_state=0)
+    >>> bool(torch.allclose(t.layers[0].weight.norm(dim=1), torch.ones(10)))
+    True
+    >>> float(t.layers[1].bias[0])
+    -0.1
+    """
+    widths = _check_widths(widths)
+    if len(widths) != 2:
+        raise ValueError(f"widths: expected (n_hidden, n_out) of a two-layer teacher, got {widths}")
+    check_scalar(output_decay, "output_decay", low=0)
+    check_scalar(bias, "bias")
+    if isinstance(input_dim, bool) or not isinstance(input_dim, numbers.Integral) or input_dim < 1:
+        raise ValueError(f"input_dim: expected a positive int, got {input_dim!r}")
+    rng = check_random_state(random_state)
+    m, c = widths
+    w1 = _distinct_codes(m, int(input_dim), choices, rng)
+    w1 /= np.linalg.norm(w1, axis=1, keepdims=True)
+    w2 = _distinct_codes(c, m, choices, rng) * strength_decay(m, output_decay)[None, :]
+    teacher = TeacherNetwork(int(input_dim), widths, bias=True)
+    for layer, w in zip(teacher.layers, (w1, w2), strict=True):
+        layer.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
+        layer.bias.fill_(float(bias))
+    return teacher.eval()
+
+
 def sample_teacher_data(
     teacher: TeacherNetwork,
     n_samples: int,
     *,
+    input_std: float = 1.0,
     random_state: int | np.random.Generator | None = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Gaussian inputs and the teacher's outputs on them.
@@ -179,12 +265,13 @@ def sample_teacher_data(
     ----------
     teacher : TeacherNetwork
     n_samples : int >= 1
+    input_std : float > 0, standard deviation of the inputs (Tian's reference code uses 1.5)
     random_state : int, Generator or None
 
     Returns
     -------
     X : torch.Tensor
-        float32, shape ``(n_samples, input_dim)``, i.i.d. :math:`\\mathcal N(0, 1)` entries.
+        float32, shape ``(n_samples, input_dim)``, i.i.d. :math:`\\mathcal N(0, \\sigma^2)` entries.
     Y : torch.Tensor
         float32, shape ``(n_samples, n_out)``, ``teacher(X)`` (no gradient).
 
@@ -198,9 +285,10 @@ def sample_teacher_data(
         raise TypeError(f"teacher: expected a TeacherNetwork, got {type(teacher).__name__}")
     if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
         raise ValueError(f"n_samples: expected a positive int, got {n_samples!r}")
+    check_scalar(input_std, "input_std", low=0, low_inclusive=False)
     rng = check_random_state(random_state)
     X = torch.as_tensor(
-        rng.standard_normal((int(n_samples), teacher.input_dim)), dtype=torch.float32
+        input_std * rng.standard_normal((int(n_samples), teacher.input_dim)), dtype=torch.float32
     )
     with torch.no_grad():
         Y = teacher(X)

@@ -342,7 +342,9 @@ def ib_curve(
         the random restarts run (at least one).
     n_restarts : int
         Random encoders (``n_t`` clusters, Dirichlet(1) rows) solved at every beta, seeded by
-        ``random_state``.
+        ``random_state``. Each iteration of a restart costs O(n_x n_t n_y): with thousands of
+        distinct p(y|x) (e.g. ``merge_equivalent=False`` on a large task) set 0 and rely on
+        annealing.
     reverse_annealing : bool
         The descending sweep described above.
     random_state : int, Generator or None

@@ -22,7 +22,7 @@ def l_shape(artefacts: dict[int, tuple], thr: float) -> Any:
         1, len(factors), figsize=(3.3 * len(factors), 3.4), constrained_layout=True, squeeze=False
     )
     for ax, f in zip(axes[0], factors):
-        corr, norms = artefacts[f][0], artefacts[f][1]
+        corr, norms = artefacts[f][0], artefacts[f][1]  # sign-aware best correlation
         ok = corr >= thr
         ax.scatter(corr[ok], norms[ok], s=10, c="C0", label=f">= {thr:g}")
         ax.scatter(corr[~ok], norms[~ok], s=10, c="C3", label=f"< {thr:g}")
