@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from structlearn.analysis.class_geometry import class_geometry, effective_rank
+from structlearn.analysis.class_geometry import class_geometry, effective_rank, energy_rank
 
 
 def _plane_samples(basis: np.ndarray, n: int, rng) -> np.ndarray:
@@ -70,3 +70,12 @@ def test_bad_input_names_the_argument():
         class_geometry(Z, np.array([0, 0, 1, 1]), n_components=0)
     with pytest.raises(ValueError, match="Z"):
         class_geometry(np.array([[np.nan, 1.0], [0, 1]]), np.array([0, 1]))
+
+
+def test_energy_rank_closed_forms():
+    # energies (16, 4, 1)/21: 76% in one, 95% in two, all in three
+    Z = np.diag([4.0, 2.0, 1.0])
+    assert [energy_rank(Z, q) for q in (0.7, 0.9, 0.99)] == [1, 2, 3]
+    assert energy_rank(np.zeros((2, 2))) == 0
+    with pytest.raises(ValueError, match="share"):
+        energy_rank(Z, 0.0)

@@ -13,7 +13,7 @@ nearest-subspace classifier, :mod:`structlearn.models.subspace`):
   angle alone does not see);
 - each class's effective rank (Roy & Vetterli 2007): :math:`\exp H(p)` with
   :math:`p_i = \sigma_i / \sum \sigma` the class's normalised singular values (1 for a line,
-  ``n`` for ``n`` equal directions).
+  ``n`` for ``n`` equal directions), and the fewest directions holding 90% of its energy.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import numpy as np
 from structlearn.models.subspace import class_subspaces, principal_angle_cosines
 from structlearn.results import AnalysisResult
 from structlearn.scalars import Scalar, Summarised
-from structlearn.utils.validation import check_array, check_labels
+from structlearn.utils.validation import check_array, check_labels, check_scalar
 
-__all__ = ["ClassGeometry", "class_geometry", "effective_rank"]
+__all__ = ["ClassGeometry", "class_geometry", "effective_rank", "energy_rank"]
 
 
 def effective_rank(Z: Any) -> float:
@@ -45,6 +45,21 @@ def effective_rank(Z: Any) -> float:
         return 0.0
     p = s[s > 0] / total
     return float(np.exp(-np.sum(p * np.log(p))))
+
+
+def energy_rank(Z: Any, share: float = 0.9) -> int:
+    """Fewest singular directions of Z (n_samples, n_features) holding ``share`` of its energy
+    (sum of squared singular values); 0 for an all-zero matrix.
+
+    >>> energy_rank(np.diag([3.0, 1.0]), 0.9), energy_rank(np.diag([3.0, 1.0]), 0.95)
+    (1, 2)
+    """
+    Z = check_array(Z, "Z", ndim=2)
+    check_scalar(share, "share", low=0.0, high=1.0, low_inclusive=False)
+    e = np.linalg.svd(Z, compute_uv=False) ** 2
+    if e.sum() <= 0:
+        return 0
+    return int(np.searchsorted(np.cumsum(e) / e.sum(), share - 1e-12) + 1)
 
 
 @dataclass
@@ -64,12 +79,14 @@ class ClassGeometry(AnalysisResult, Summarised):
     max_cosine: float
     mean_overlap: float
     mean_effective_rank: float
+    mean_energy_rank: float
 
     scalars: ClassVar[dict[str, Scalar]] = {
         "mean_cosine": Scalar("", False, doc="mean over class pairs of the largest cosine"),
         "max_cosine": Scalar("", False, doc="largest cosine over all class pairs"),
         "mean_overlap": Scalar("", False, doc="mean over pairs of ||Ui'Uj||_F^2 / r"),
         "mean_effective_rank": Scalar("", None, doc="mean over classes of exp H(σ/Σσ)"),
+        "mean_energy_rank": Scalar("", None, doc="mean over classes of the 90%-energy rank"),
         "n_components": Scalar("count", None, doc="dimension r of each class subspace"),
     }
 
@@ -112,4 +129,5 @@ def class_geometry(Z: Any, y: Any, n_components: int | None = None) -> ClassGeom
         max_cosine=float(cos[off].max()),
         mean_overlap=float(overlap[off].mean()),
         mean_effective_rank=float(ranks.mean()),
+        mean_energy_rank=float(np.mean([energy_rank(Z[y == j]) for j in range(k)])),
     )

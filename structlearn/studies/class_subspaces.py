@@ -170,6 +170,7 @@ class ClassSubspacesStudy(Study):
                 premise=fitted,
                 alternatives=[
                     _alt("mcr2.geometry_train.mean_effective_rank", "MCR², training features"),
+                    _alt("mcr2.geometry.mean_energy_rank", "MCR², directions holding 90% energy"),
                 ],
                 controls=[
                     Control(
