@@ -76,6 +76,9 @@ from structlearn.estimators.ib_curve import (
 )
 from structlearn.estimators.kde import kde_entropy, kde_mi_bounds, kde_mutual_information
 from structlearn.estimators.knn import knn_entropy, ksg_mutual_information
+
+#: the kNN mutual information under the name parallel to :func:`knn_entropy` (same function)
+knn_mutual_information = ksg_mutual_information
 from structlearn.estimators.mixed import mixed_mutual_information
 from structlearn.estimators.multivariate import (
     co_information,
@@ -127,6 +130,7 @@ __all__ = [
     "kl_divergence",
     "kl_divergence_of_distributions",
     "knn_entropy",
+    "knn_mutual_information",
     "ksg_mutual_information",
     "mixed_mutual_information",
     "mutual_information",
