@@ -76,9 +76,6 @@ from structlearn.estimators.ib_curve import (
 )
 from structlearn.estimators.kde import kde_entropy, kde_mi_bounds, kde_mutual_information
 from structlearn.estimators.knn import knn_entropy, ksg_mutual_information
-
-#: the kNN mutual information under the name parallel to :func:`knn_entropy` (same function)
-knn_mutual_information = ksg_mutual_information
 from structlearn.estimators.mixed import mixed_mutual_information
 from structlearn.estimators.multivariate import (
     co_information,
@@ -93,6 +90,9 @@ from structlearn.utils.validation import (
     check_scalar,
     to_numpy,
 )
+
+#: the kNN mutual information under the name parallel to :func:`knn_entropy` (same function)
+knn_mutual_information = ksg_mutual_information
 
 __all__ = [
     "CMI_METHODS",
