@@ -275,12 +275,12 @@ def memory(task, S: int, epochs: int) -> dict[str, float]:
 # ------------------------------------------------------------------------------------- paper
 def _softmax_output(rec):
     """The recordings with the output tap as softmax probabilities (the paper's output layer)."""
-    from structlearn.analysis.info_plane import recordings_from_arrays
+    from structlearn.recordings import Recordings
 
     acts = [np.asarray(rec.activations[i], dtype=np.float64) for i in range(rec.n_layers)]
     z = acts[-1] - acts[-1].max(axis=-1, keepdims=True)
     acts[-1] = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
-    return recordings_from_arrays(
+    return Recordings.from_arrays(
         acts,
         rec.labels,
         rec.epochs,

@@ -43,7 +43,7 @@ import torch
 
 from structlearn.analysis.info_plane import analyze_information_plane
 from structlearn.data.tishby import load_tishby_task
-from structlearn.estimators import tishby_joint
+from structlearn.data.tishby_rule import tishby_joint
 from structlearn.models.mlp import MLP
 from structlearn.recordings import RecordingWriter, load_recordings
 

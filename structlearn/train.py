@@ -900,6 +900,28 @@ def _prepare_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> dict | Non
     return None
 
 
+def train_section(
+    model: nn.Module,
+    objective: nn.Module,
+    train_data: Any,
+    section: Mapping[str, Any],
+    *,
+    seed: int,
+    eval_data: Any = None,
+    **fixed: Any,
+) -> TrainResult:
+    """:func:`train` with a study's ``training`` section (see :meth:`TrainConfig.from_section`).
+
+    The section's ``batch_size`` is capped at the number of training samples (``null``: full
+    batch); ``fixed`` sets what the caller decides itself (``record_epochs="none"``, ...).
+    """
+    X = train_data[0] if isinstance(train_data, tuple | list) else train_data
+    n = len(X)
+    section = {**section, "batch_size": min(section.get("batch_size") or n, n)}
+    config = TrainConfig.from_section(section, seed=seed, **fixed)
+    return train(model, objective, train_data, eval_data=eval_data, config=config)
+
+
 def train(
     model: nn.Module,
     objective: nn.Module,

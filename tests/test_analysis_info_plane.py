@@ -305,3 +305,76 @@ def test_bad_input_names_what_is_missing(task, tmp_path):
         analyze_information_plane(ok, value_range=(1.0, 0.0))
     with pytest.raises(ValueError, match="run_dir"):
         analyze_information_plane(tmp_path / "nothing-here")
+
+
+# ------------------------------------------------------------------ distance to the IB curve
+@pytest.fixture(scope="module")
+def stochastic_curve():
+    from structlearn.estimators import ib_curve
+
+    p = tishby_joint(0.5)
+    return p, ib_curve(p, np.geomspace(0.5, 1000.0, 25), return_encoders=True)
+
+
+def test_points_of_the_curve_have_no_excess_and_no_lagrangian_gap(stochastic_curve):
+    from structlearn.analysis.info_plane import ib_excess, ib_lagrangian_gap
+
+    _, c = stochastic_curve
+    on = c.I_TY > 1e-6  # past the trivial solution
+    assert np.abs(ib_excess(c, c.I_XT[on], c.I_TY[on])).max() < 1e-9
+    gap, _ = ib_lagrangian_gap(c, c.I_XT[on], c.I_TY[on])
+    assert np.abs(gap).max() < 1e-9
+    # an encoder 1 nat to the right of a curve point costs exactly 1 nat more at every beta
+    gap_right, _ = ib_lagrangian_gap(c, c.I_XT[on] + 1.0, c.I_TY[on])
+    assert np.allclose(gap_right, 1.0)
+
+
+def test_identity_encoder_fails_the_horizontal_distance_not_the_vertical(stochastic_curve):
+    """The vertical gap of T = X is 0 (the audit's point); its horizontal excess is H(X) minus
+    the least I(X;T) the curve needs to reach its top."""
+    from structlearn.analysis.info_plane import ib_excess, ib_lagrangian_gap
+
+    _, c = stochastic_curve
+    assert ib_bound_at(c, [c.H_X])[0] == pytest.approx(c.I_XY)
+    excess = ib_excess(c, [c.H_X], [c.I_XY])[0]
+    assert excess == pytest.approx(c.H_X - c.I_XT.max(), abs=1e-9) and excess > 5.0
+    assert ib_lagrangian_gap(c, [c.H_X], [c.I_XY])[0][0] > 4.0
+
+
+def test_curve_encoders_are_self_consistent_and_a_binned_layer_is_not(stochastic_curve, task):
+    """The solver's encoders are fixed points of the IB equations (TV ~ 0 at their beta); the
+    deterministic binned encoder of a random tanh layer is far from one."""
+    from structlearn.analysis.info_plane import binned_encoder
+    from structlearn.estimators import ib_self_consistency
+
+    p, c = stochastic_curve
+    k = int(np.flatnonzero(c.I_TY > 0.3)[0])
+    group = np.unique(np.round(p / p.sum(1, keepdims=True), 12), axis=0, return_inverse=True)[1]
+    enc = c.encoders[k]
+    enc = enc[group.ravel()] if enc.shape[0] != p.shape[0] else enc
+    assert ib_self_consistency(p, enc, float(c.betas[k])) < 1e-3
+    net = MLP([12, 4, 2], "tanh", random_state=0).eval()
+    with torch.no_grad():
+        h = net(torch.as_tensor(task.X).float())[0].numpy()
+    hard = binned_encoder(h, 30, (-1.0, 1.0))
+    assert hard.sum(1).tolist() == [1.0] * 4096
+    assert ib_self_consistency(p, hard, float(c.betas[k])) > 0.2
+
+
+def test_ceiling_and_share_of_training_after_the_peak(task):
+    """A layer keeping every input apart sits at log n for the whole run; a layer that resolves
+    6, then 12, then 1 bit peaks at epoch 10 of 100 and spends 90% of training after its peak."""
+    n = task.X.shape[0]
+    distinct = np.tile(task.X[None] * 2 - 1, (3, 1, 1))
+    merged = distinct.copy()
+    merged[0, :, 6:] = 0.0
+    merged[2, :, 1:] = 0.0
+    constant = np.zeros((3, n, 2))
+    rec = Recordings.from_arrays([distinct, merged, constant], task.y, [0, 10, 100])
+    res = analyze_information_plane(rec, value_range=(-1.0, 1.0), n_bins=2)
+    assert res.at_ceiling == [True, False, False]
+    assert res.share_after_peak.tolist() == [1.0, 0.9, 1.0]  # the peak is the first maximum
+    assert res.compression_nats[1] == pytest.approx(np.log(n) - np.log(2))
+    layer = res.layers()[1].summary()
+    assert layer["share_after_peak"] == 0.9 and layer["at_ceiling"] is False
+    assert layer["peak_epoch"] == 10

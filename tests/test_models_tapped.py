@@ -134,7 +134,7 @@ class UserNet(nn.Module):
 def test_user_module_trains_with_recordings_information_plane_probes_and_alignment():
     from structlearn.analysis.alignment import unit_correlation
     from structlearn.analysis.info_plane import analyze_information_plane
-    from structlearn.analysis.probes import probe_layers
+    from structlearn.analysis.probes import analyze_probes
     from structlearn.data.sources import load_source
     from structlearn.objectives.supervised import CrossEntropy
     from structlearn.train import TrainConfig, train
@@ -163,7 +163,7 @@ def test_user_module_trains_with_recordings_information_plane_probes_and_alignme
     assert plane.I_TY_nats[2, -1] > plane.I_TY_nats[2, 0]  # the output fitted the labels
     assert plane.gradient_snr.shape == (rec.gradient_epochs.size, 3)
     last = {name: rec.activations[i][-1] for i, name in enumerate(rec.layer_names)}
-    probes = probe_layers(last, data.y, random_state=0)
+    probes = analyze_probes(last, data.y, random_state=0)
     assert probes.test_accuracy[2] > 0.8 > probes.chance_accuracy
     rho = unit_correlation(last["head"], last["head"])
     np.testing.assert_allclose(np.diag(rho), 1.0, atol=1e-9)

@@ -75,8 +75,12 @@ def _cases() -> list[Case]:
     from structlearn.analysis.info_plane import detect_phase_transition
     from structlearn.models.mlp import MLP
     from structlearn.objectives import coding_rate, rate_reduction
-    from structlearn.objectives.bottleneck import gaussian_kl_to_standard, kde_mutual_information
-    from structlearn.objectives.infomax import gaussian_entropy, infomax_ica_objective
+    from structlearn.objectives.bottleneck import gaussian_kl_to_standard
+    from structlearn.objectives.bottleneck import (
+        kde_upper_bound_mutual_information as kde_mutual_information,
+    )
+    from structlearn.objectives.infomax import gaussian_channel_entropy as gaussian_entropy
+    from structlearn.objectives.infomax import infomax_ica_objective
     from structlearn.objectives.sparse_coding import fista, sparse_coding_energy
 
     def mlp(x):

@@ -23,7 +23,7 @@ def test_tsne_maps_reports_a_dead_layer_instead_of_crashing(layer, word):
     a child so a regression shows as a failure, not as a dead test run."""
     code = (
         "import numpy as np\n"
-        "from structlearn.analysis.probes import tsne_maps\n"
+        "from structlearn.analysis.probes import analyze_layer_maps as tsne_maps\n"
         f"layer = np.array({layer.tolist()})\n"
         "live = np.random.default_rng(0).standard_normal((60, 4))\n"
         "r = tsne_maps([layer, live], np.tile([0, 1, 2], 20), n_max=60, perplexity=5.0, "
@@ -44,7 +44,7 @@ def test_tsne_maps_reports_a_dead_layer_instead_of_crashing(layer, word):
 
 
 def test_tsne_maps_one_feature_huge_values_and_huge_labels():
-    from structlearn.analysis.probes import tsne_maps
+    from structlearn.analysis.probes import analyze_layer_maps as tsne_maps
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((60, 1))
@@ -83,7 +83,10 @@ def test_label_entropy_counts_classes_not_values():
 
 def test_information_plane_labels_are_coded():
     """information_plane_points raised MemoryError (440 GiB) for a label 10**9."""
-    from structlearn.analysis.info_plane import information_plane_points, recordings_from_arrays
+    from structlearn.analysis.info_plane import information_plane_points
+    from structlearn.recordings import Recordings
+
+    recordings_from_arrays = Recordings.from_arrays
 
     rng = np.random.default_rng(0)
     acts = [rng.standard_normal((2, 90, 3))]
@@ -173,7 +176,9 @@ def test_mlp_forward_validates_and_accepts_numpy_and_other_dtypes():
 
 
 def test_kde_noise_variance_refuses_bool():
-    from structlearn.objectives.bottleneck import kde_mutual_information
+    from structlearn.objectives.bottleneck import (
+        kde_upper_bound_mutual_information as kde_mutual_information,
+    )
 
     with pytest.raises(TypeError, match=r"^noise_variance: expected a number"):
         kde_mutual_information(torch.zeros(3, 2), True)
@@ -240,7 +245,8 @@ def test_coding_rate_float32_rounding_case_found_by_hypothesis():
 
 
 def test_singular_inputs_are_value_errors_naming_the_argument():
-    from structlearn.objectives.infomax import gaussian_entropy, infomax_ica_objective
+    from structlearn.objectives.infomax import gaussian_channel_entropy as gaussian_entropy
+    from structlearn.objectives.infomax import infomax_ica_objective
 
     with pytest.raises(ValueError, match=r"^Z: singular covariance"):
         gaussian_entropy(torch.ones(10, 3))  # was torch._C._LinAlgError
@@ -255,7 +261,9 @@ def test_float32_objectives_on_huge_inputs_are_finite_or_refused():
         NonlinearIB,
         VariationalIB,
         gaussian_kl_to_standard,
-        kde_mutual_information,
+    )
+    from structlearn.objectives.bottleneck import (
+        kde_upper_bound_mutual_information as kde_mutual_information,
     )
     from structlearn.objectives.sparse_coding import SparseCoding
 

@@ -13,9 +13,14 @@ measures
   the epoch where it falls from the "fitting" (drift) phase to the "diffusion" phase (the rule is
   in :func:`detect_phase_transition`);
 - compression: how far each layer's :math:`I(X;T)` falls after its peak (measured, never assumed:
-  Saxe et al. found that it depends on the activation and the estimator);
-- for discrete inputs, the Information Bottleneck bound of the joint :math:`p(x, y)` on the same
-  axes and each final layer's distance below it.
+  Saxe et al. found that it depends on the activation and the estimator), whether the layer sits
+  at the estimator's ceiling log n all run (then it cannot register a drop), and the share of
+  training after its peak;
+- for discrete inputs, the Information Bottleneck curve of the joint :math:`p(x, y)` on the same
+  axes, and for each binned layer (an exact encoder under p(x, y)) its distance to the curve:
+  the vertical gap below it, the horizontal excess (:func:`ib_excess`: the I(X;T) spent beyond
+  the least any encoder needs for its I(T;Y)), the IB Lagrangian gap at the matched beta
+  (:func:`ib_lagrangian_gap`), and how far its encoder is from the IB self-consistent equations.
 
 References
 ----------
@@ -47,6 +52,7 @@ from structlearn.estimators import (
     discrete_entropy,
     entropy_of_distribution,
     ib_curve,
+    ib_self_consistency,
     information_plane_binning_batch,
     kde_mi_bounds,
     mutual_information_of_joint,
@@ -68,10 +74,14 @@ __all__ = [
     "InformationPlane",
     "LayerPlane",
     "analyze_information_plane",
+    "binned_encoder",
     "compression",
     "detect_phase_transition",
     "end_of_fitting",
     "ib_bound_at",
+    "ib_excess",
+    "ib_lagrangian_gap",
+    "ib_min_i_xt",
     "information_plane_points",
     "largest_drop",
     "recordings_from_arrays",
@@ -508,6 +518,95 @@ def ib_bound_at(curve: IBCurve, i_xt: Any) -> np.ndarray:
     return np.interp(np.asarray(i_xt, dtype=np.float64), xs, ys, right=curve.I_XY)
 
 
+def _curve_upper(curve: IBCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The curve's points sorted by I(X;T) from (0, 0), I(T;Y) made non-decreasing, with betas."""
+    order = np.argsort(curve.I_XT, kind="stable")
+    xs = np.concatenate([[0.0], curve.I_XT[order]])
+    ys = np.maximum.accumulate(np.concatenate([[0.0], curve.I_TY[order]]))
+    betas = np.concatenate([[curve.betas.min()], curve.betas[order]])
+    return xs, ys, betas
+
+
+def ib_min_i_xt(curve: IBCurve, i_ty: Any) -> tuple[np.ndarray, np.ndarray]:
+    r"""The least I(X;T) on the IB curve that reaches each ``i_ty``, and the beta there.
+
+    Linear between the curve's points; a target above the computed curve's top (at most
+    :math:`I(X;Y)`) gets the curve's last point, so the I(X;T) returned is then a lower bound.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Least I(X;T) (nats) and the beta of the first curve point reaching the target, shapes
+        like ``i_ty``.
+
+    Examples
+    --------
+    >>> c = IBCurve(np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([0.5, 0.6]),
+    ...             np.array([2, 3]), np.array([1, 1]), 0.7, 3.0)
+    >>> ib_min_i_xt(c, [0.25, 0.55, 0.69])[0].tolist()
+    [0.5, 1.5, 2.0]
+    """
+    xs, ys, betas = _curve_upper(curve)
+    target = np.atleast_1d(np.asarray(i_ty, dtype=np.float64))
+    k = np.clip(np.searchsorted(ys, target, side="left"), 1, ys.size - 1)
+    rise = ys[k] - ys[k - 1]
+    frac = np.where(rise > 0, (target - ys[k - 1]) / np.where(rise > 0, rise, 1.0), 1.0)
+    x = np.where(
+        target >= ys[-1], xs[-1], xs[k - 1] + np.clip(frac, 0.0, 1.0) * (xs[k] - xs[k - 1])
+    )
+    return x, np.where(target >= ys[-1], betas[-1], betas[k])
+
+
+def ib_excess(curve: IBCurve, i_xt: Any, i_ty: Any) -> np.ndarray:
+    r"""Horizontal distance to the IB curve: the I(X;T) an encoder spends beyond the least I(X;T)
+    any encoder needs for its I(T;Y) (nats; 0 on the curve).
+
+    Unlike the vertical gap below the bound, this does not vanish for a sufficient encoder that
+    keeps everything: the identity T = X scores :math:`H(X) - \min\{I(X;T): I(T;Y) = I(X;Y)\}`.
+
+    >>> c = IBCurve(np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([0.5, 0.6]),
+    ...             np.array([2, 3]), np.array([1, 1]), 0.7, 3.0)
+    >>> ib_excess(c, [3.0, 1.5], [0.69, 0.55]).tolist()
+    [1.0, 0.0]
+    """
+    return np.asarray(i_xt, dtype=np.float64) - ib_min_i_xt(curve, i_ty)[0]
+
+
+def ib_lagrangian_gap(curve: IBCurve, i_xt: Any, i_ty: Any) -> tuple[np.ndarray, np.ndarray]:
+    r"""The IB Lagrangian of an encoder above the curve's, at the beta that suits it best (nats).
+
+    :math:`\Delta\mathcal L(\beta) = [I(X;T) - \beta I(T;Y)] - \min_{p(t|x)}[I(X;T) - \beta
+    I(T;Y)]`, the minimum read from the curve's point at each of its betas; returned is
+    :math:`\min_\beta \Delta\mathcal L` and the matched beta. 0 (up to the solver) exactly for an
+    encoder on the curve; an encoder the solver beats by nothing is >= 0.
+
+    >>> c = IBCurve(np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([0.5, 0.6]),
+    ...             np.array([2, 3]), np.array([1, 1]), 0.7, 3.0)
+    >>> gap, beta = ib_lagrangian_gap(c, [2.0, 3.0], [0.6, 0.6])
+    >>> gap.round(6).tolist(), beta.tolist()
+    ([0.0, 1.0], [2.0, 2.0])
+    """
+    x = np.atleast_1d(np.asarray(i_xt, dtype=np.float64))[:, None]
+    y = np.atleast_1d(np.asarray(i_ty, dtype=np.float64))[:, None]
+    b = curve.betas[None, :]
+    d = (x - b * y) - (curve.I_XT - b * curve.I_TY)
+    k = d.argmin(axis=1)
+    return d[np.arange(d.shape[0]), k], curve.betas[k]
+
+
+def binned_encoder(act: Any, n_bins: int, value_range: Any) -> np.ndarray:
+    """The deterministic encoder p(t|x) of a binned layer, one-hot, shape (n_inputs, n_states).
+
+    ``act`` (n_inputs, n_units); each distinct row of bin indices is one state t.
+
+    >>> binned_encoder([[0.1], [0.9], [0.12]], 2, (0.0, 1.0)).tolist()
+    [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
+    """
+    a = check_array(act, "act", ndim=2)
+    t = row_keys(bin_indices(a, n_bins, value_range))
+    return np.eye(int(t.max()) + 1)[t]
+
+
 def _binned_point_under_joint(
     act: np.ndarray, n_bins: int, vr: tuple[float, float] | None, p: np.ndarray
 ) -> tuple[float, float]:
@@ -553,9 +652,17 @@ class LayerPlane(Summarised):
     largest_drop_nats: float
     fit_end_epoch: int
     transition_epoch: int | None
+    at_ceiling: bool = False
+    share_after_peak: float = 0.0
     ib_I_XT_nats: float | None = None
     ib_I_TY_nats: float | None = None
     ib_gap_nats: float | None = None
+    ib_excess_nats: float | None = None
+    ib_lagrangian_gap_nats: float | None = None
+    ib_beta: float | None = None
+    ib_self_consistency: float | None = None
+    ib_beta_horizontal: float | None = None
+    ib_self_consistency_horizontal: float | None = None
 
     scalars: ClassVar[dict[str, Scalar]] = {
         "peak_I_XT_nats": Scalar("nats", doc="largest I(X;T) over the recorded epochs"),
@@ -572,9 +679,27 @@ class LayerPlane(Summarised):
         "transition_epoch": Scalar("epoch", doc="this layer's gradient-SNR drop (None: none)"),
         "ib_I_XT_nats": Scalar("nats", doc="I(X;T) of the binned layer, exact under p_xy"),
         "ib_I_TY_nats": Scalar("nats", True, doc="I(T;Y) of the binned layer, exact under p_xy"),
+        "at_ceiling": Scalar(
+            "bool", doc="I(X;T) within ceiling_margin of log n at every epoch: cannot show a drop"
+        ),
+        "share_after_peak": Scalar(
+            "fraction", doc="(last epoch - peak epoch) / (last - first): training after the peak"
+        ),
         "ib_gap_nats": Scalar(
             "nats", False, doc="IB bound at the layer's I(X;T) minus its I(T;Y) (vertical)"
         ),
+        "ib_excess_nats": Scalar(
+            "nats", False, chance=0.0, doc="I(X;T) beyond the curve's least for its I(T;Y)"
+        ),
+        "ib_lagrangian_gap_nats": Scalar(
+            "nats", False, chance=0.0, doc="IB Lagrangian above the curve's, at the matched beta"
+        ),
+        "ib_beta": Scalar("", doc="the beta at which the Lagrangian gap is least"),
+        "ib_self_consistency": Scalar(
+            "TV", False, doc="distance of p(t|x) from one IB update at ib_beta (0: fixed point)"
+        ),
+        "ib_beta_horizontal": Scalar("", doc="beta of the curve point with the layer's I(T;Y)"),
+        "ib_self_consistency_horizontal": Scalar("TV", False, doc="the same at ib_beta_horizontal"),
     }
 
 
@@ -617,6 +742,26 @@ class InformationPlane(AnalysisResult, Summarised):
         Each layer's binned encoder at the last epoch, (I(X;T), I(T;Y)) exactly under ``p_xy``.
     ib_gap_nats : ndarray (n_layers,) or None
         The bound at the layer's I(X;T) minus its I(T;Y): the distance below the bound.
+    ib_excess_nats, ib_lagrangian_gap_nats, ib_beta : ndarray (n_layers,) or None
+        :func:`ib_excess` and :func:`ib_lagrangian_gap` (with its matched beta) of each layer's
+        point under ``p_xy``.
+    ib_self_consistency : list of (float or None) or None
+        :func:`~structlearn.estimators.ib_self_consistency` of each binned layer's encoder at
+        ``ib_beta`` (None: more than ``max_encoder_states`` states); ``ib_beta_horizontal`` and
+        ``ib_self_consistency_horizontal``: the same at the beta of the curve point with the
+        layer's I(T;Y).
+    identity_ib : dict or None
+        The identity encoder T = X (a control): ``excess_nats``, ``lagrangian_gap_nats``.
+    at_ceiling : list of bool
+        I(X;T) within ``ceiling_margin`` nats of ``H_X_nats`` at every epoch: the estimator
+        resolves every input there, so the layer cannot register a drop larger than the margin.
+    share_after_peak : ndarray (n_layers,)
+        (last epoch - peak epoch) / (last epoch - first epoch): the share of training after the
+        peak of I(X;T) (Shwartz-Ziv & Tishby: most epochs are spent compressing).
+    largest_drop_nats : ndarray (n_layers,)
+        :func:`largest_drop`.
+    fit_end_epoch : list of int
+        :func:`end_of_fitting` of each layer's I(T;Y).
     I_TY_null_nats : ndarray (n_layers, n_epochs) or None
         Binned I(T;Y) with the labels shuffled (mean over ``null_shuffles`` seeded permutations):
         the value the estimator gives when T carries no information about Y. For a layer whose
@@ -648,6 +793,16 @@ class InformationPlane(AnalysisResult, Summarised):
     I_TY_null_nats: np.ndarray | None = None
     largest_drop_nats: np.ndarray | None = None
     fit_end_epoch: list[int] | None = None
+    at_ceiling: list[bool] | None = None
+    ceiling_margin: float | None = None
+    share_after_peak: np.ndarray | None = None
+    ib_excess_nats: np.ndarray | None = None
+    ib_lagrangian_gap_nats: np.ndarray | None = None
+    ib_beta: np.ndarray | None = None
+    ib_self_consistency: list[float | None] | None = None
+    ib_beta_horizontal: np.ndarray | None = None
+    ib_self_consistency_horizontal: list[float | None] | None = None
+    identity_ib: dict[str, float] | None = None
 
     scalars: ClassVar[dict[str, Scalar]] = {
         "H_X_nats": Scalar("nats", doc="log n_inputs: the ceiling of I(X;T) on this sample"),
@@ -659,7 +814,19 @@ class InformationPlane(AnalysisResult, Summarised):
         "identity_ib_gap_nats": Scalar(
             "nats", doc="the identity encoder T = X's vertical gap below the IB bound (a control)"
         ),
+        "identity_ib_excess_nats": Scalar("nats", doc="the identity encoder's horizontal excess"),
+        "identity_ib_lagrangian_gap_nats": Scalar(
+            "nats", doc="the identity encoder's Lagrangian gap at its matched beta"
+        ),
     }
+
+    @property
+    def identity_ib_excess_nats(self) -> float | None:
+        return None if self.identity_ib is None else self.identity_ib["excess_nats"]
+
+    @property
+    def identity_ib_lagrangian_gap_nats(self) -> float | None:
+        return None if self.identity_ib is None else self.identity_ib["lagrangian_gap_nats"]
 
     @property
     def I_XY_nats(self) -> float | None:
@@ -678,15 +845,23 @@ class InformationPlane(AnalysisResult, Summarised):
         drops = largest_drop(self.I_XT_nats) if self.largest_drop_nats is None else None
         drops = self.largest_drop_nats if drops is None else drops
         fits = self.fit_end_epoch or [end_of_fitting(self.epochs, row) for row in self.I_TY_nats]
+        optional = {
+            "at_ceiling": self.at_ceiling,
+            "share_after_peak": self.share_after_peak,
+            "ib_gap_nats": self.ib_gap_nats,
+            "ib_excess_nats": self.ib_excess_nats,
+            "ib_lagrangian_gap_nats": self.ib_lagrangian_gap_nats,
+            "ib_beta": self.ib_beta,
+            "ib_self_consistency": self.ib_self_consistency,
+            "ib_beta_horizontal": self.ib_beta_horizontal,
+            "ib_self_consistency_horizontal": self.ib_self_consistency_horizontal,
+        }
+        if self.ib_points_nats is not None:
+            optional["ib_I_XT_nats"] = self.ib_points_nats[:, 0]
+            optional["ib_I_TY_nats"] = self.ib_points_nats[:, 1]
         out = []
         for i, name in enumerate(self.layer_names):
-            ib = {}
-            if self.ib_points_nats is not None and self.ib_gap_nats is not None:
-                ib = {
-                    "ib_I_XT_nats": float(self.ib_points_nats[i, 0]),
-                    "ib_I_TY_nats": float(self.ib_points_nats[i, 1]),
-                    "ib_gap_nats": float(self.ib_gap_nats[i]),
-                }
+            extra = {k: v[i] for k, v in optional.items() if v is not None}
             out.append(
                 LayerPlane(
                     name=name,
@@ -698,7 +873,7 @@ class InformationPlane(AnalysisResult, Summarised):
                     largest_drop_nats=float(drops[i]),
                     fit_end_epoch=int(fits[i]),
                     transition_epoch=self.transition_epoch_per_layer[i],
-                    **ib,
+                    **extra,
                 )
             )
         return out
@@ -800,6 +975,8 @@ def analyze_information_plane(
     compression_tol: float = 0.1,
     min_snr_drop: float = 0.5,
     fit_fraction: float = 0.9,
+    ceiling_margin: float | None = None,
+    max_encoder_states: int = 1024,
     null_shuffles: int = 1,
     random_state: int | np.random.Generator | None = 0,
 ) -> InformationPlane:
@@ -820,8 +997,9 @@ def analyze_information_plane(
         deterministic labels the bound is the trivial diagonal :math:`\min(I(X;T), H(Y))`. The
         final layers are compared as binned encoders (``n_bins``, ``value_range``), whose
         (I(X;T), I(T;Y)) under ``p_xy`` are exact, whatever ``estimator`` drew the plane.
-    ib_betas : array-like, optional
-        Trade-offs for :func:`~structlearn.estimators.ib_curve` (default ``DEFAULT_BETAS``, 50 values from 0.5 to 1000).
+    ib_betas : array-like or IBCurve, optional
+        Trade-offs for :func:`~structlearn.estimators.ib_curve` (default ``DEFAULT_BETAS``, 50
+        values from 0.5 to 1000), or a curve of the same ``p_xy`` computed before (used as it is).
     compression_tol : float
         Drop of I(X;T) after its peak (nats) above which a layer is said to compress.
     min_snr_drop : float
@@ -829,6 +1007,12 @@ def analyze_information_plane(
     fit_fraction : float in (0, 1]
         A layer's fitting ends at the first epoch its I(T;Y) reaches this share of its maximum
         (:func:`end_of_fitting`).
+    ceiling_margin : float or None
+        A layer is at the ceiling when its I(X;T) stays within this many nats of log n_inputs at
+        every epoch (default ``compression_tol``: such a layer cannot register a larger drop).
+    max_encoder_states : int
+        Self-consistency (``p_xy`` given) is evaluated for binned layers with at most this many
+        states (the update is an (n_inputs, n_states) array); None for the others.
     null_shuffles : int
         Label permutations for ``I_TY_null_nats`` (binning under the recorded labels; 0: none).
     random_state : int, Generator or None
@@ -853,6 +1037,12 @@ def analyze_information_plane(
     tol = float(check_scalar(compression_tol, "compression_tol", low=0.0))
     check_scalar(min_snr_drop, "min_snr_drop", low=0.0)
     check_scalar(fit_fraction, "fit_fraction", low=0.0, high=1.0, low_inclusive=False)
+    margin = (
+        tol
+        if ceiling_margin is None
+        else float(check_scalar(ceiling_margin, "ceiling_margin", low=0.0))
+    )
+    check_scalar(max_encoder_states, "max_encoder_states", kind=(int, np.integer), low=1)
     joint = None if p_xy is None else _check_p_xy(p_xy, y.size)
     check_scalar(null_shuffles, "null_shuffles", kind=(int, np.integer), low=0)
     ixt, ity, ranges = _points(rec, chosen, idx, y, plan, joint if estimator == "binning" else None)
@@ -866,18 +1056,10 @@ def analyze_information_plane(
     ep = rec.epochs[idx]
     g_ep, snr, per_layer, overall, status = _snr_transitions(rec, chosen, float(min_snr_drop))
     peak, drop = compression(ixt, ep)
-    ib = points = gap = None
+    ib_fields: dict[str, Any] = {}
     if joint is not None:
-        betas = DEFAULT_BETAS if ib_betas is None else ib_betas
-        ib = ib_curve(joint, betas)
         last = [rec.activations[layer][idx[-1]].astype(np.float64) for layer in chosen]
-        points = np.array(
-            [
-                _binned_point_under_joint(a, plan["n_bins"], vr, joint)
-                for a, vr in zip(last, ranges, strict=True)
-            ]
-        )
-        gap = ib_bound_at(ib, points[:, 0]) - points[:, 1]
+        ib_fields = _ib_fields(joint, ib_betas, last, ranges, plan["n_bins"], max_encoder_states)
     options = {k: v for k, v in plan.items() if k != "estimator"}
     options["I_TY_under"] = "p_xy" if joint is not None and estimator == "binning" else "labels"
     return InformationPlane(
@@ -903,13 +1085,64 @@ def analyze_information_plane(
         compression_nats=drop,
         compresses=[bool(d > tol) for d in drop],
         compression_tol=tol,
-        ib=ib,
-        ib_points_nats=points,
-        ib_gap_nats=gap,
         I_TY_null_nats=null,
         largest_drop_nats=largest_drop(ixt),
         fit_end_epoch=[end_of_fitting(ep, row, fit_fraction) for row in ity],
+        at_ceiling=[bool(row.min() >= np.log(y.size) - margin) for row in ixt],
+        ceiling_margin=margin,
+        share_after_peak=(ep[-1] - peak) / max(int(ep[-1] - ep[0]), 1),
+        **ib_fields,
     )
+
+
+def _ib_fields(
+    joint: np.ndarray,
+    betas: Any,
+    acts: list[np.ndarray],
+    ranges: list,
+    n_bins: int,
+    max_states: int,
+) -> dict[str, Any]:
+    """The IB comparison of the binned layers ``acts`` (one snapshot each) under ``joint``."""
+    curve = (
+        betas
+        if isinstance(betas, IBCurve)
+        else ib_curve(joint, DEFAULT_BETAS if betas is None else betas)
+    )
+    points = np.array(
+        [
+            _binned_point_under_joint(a, n_bins, vr, joint)
+            for a, vr in zip(acts, ranges, strict=True)
+        ]
+    )
+    gap, beta = ib_lagrangian_gap(curve, points[:, 0], points[:, 1])
+    beta_h = ib_min_i_xt(curve, points[:, 1])[1]
+    sc, sc_h = [], []
+    for a, vr, b, bh in zip(acts, ranges, beta, beta_h, strict=True):
+        enc = binned_encoder(a, n_bins, vr) if _n_states(a, n_bins, vr) <= max_states else None
+        sc.append(None if enc is None else ib_self_consistency(joint, enc, float(b)))
+        sc_h.append(None if enc is None else ib_self_consistency(joint, enc, float(bh)))
+    h_x = float(entropy_of_distribution(joint.sum(axis=1)))
+    id_gap, _ = ib_lagrangian_gap(curve, [h_x], [curve.I_XY])
+    return {
+        "ib": curve,
+        "ib_points_nats": points,
+        "ib_gap_nats": ib_bound_at(curve, points[:, 0]) - points[:, 1],
+        "ib_excess_nats": ib_excess(curve, points[:, 0], points[:, 1]),
+        "ib_lagrangian_gap_nats": gap,
+        "ib_beta": beta,
+        "ib_self_consistency": sc,
+        "ib_beta_horizontal": beta_h,
+        "ib_self_consistency_horizontal": sc_h,
+        "identity_ib": {
+            "excess_nats": float(ib_excess(curve, [h_x], [curve.I_XY])[0]),
+            "lagrangian_gap_nats": float(id_gap[0]),
+        },
+    }
+
+
+def _n_states(act: np.ndarray, n_bins: int, vr: Any) -> int:
+    return int(row_keys(bin_indices(act, n_bins, vr)).max()) + 1
 
 
 def _check_p_xy(p_xy: Any, n_inputs: int) -> np.ndarray:

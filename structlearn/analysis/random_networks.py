@@ -153,8 +153,8 @@ class RandomNetworks(AnalysisResult, Summarised):
         Each network's output measures (None for a network whose units are all constant; it is
         left out of the correlations with a warning).
     measure : str
-        The measure ``spearman`` leads with (one of :data:`~structlearn.analysis.layer_measures.
-        LAYER_MEASURES`).
+        The measure ``spearman`` leads with (one of
+        :data:`~structlearn.analysis.layer_measures.LAYER_MEASURES`).
     classifier : str
         ``"logistic"`` (multinomial, softmax) or ``"ridge"``.
     train_accuracy, test_accuracy : ndarray (n_networks,)
@@ -412,9 +412,9 @@ def analyze_random_networks(
     r"""Layer measures vs linear accuracy of the features of ``n_networks`` random networks.
 
     Inputs are standardised per feature (constant features set to 0) so that ``weight_scale``
-    means the same on every data set; each network (:func:`~structlearn.models.random_features.
-    random_features`, architecture drawn by :func:`~structlearn.models.random_features.
-    sample_architectures` from ``depth``, ``width``, ``activation`` (uniform choices),
+    means the same on every data set; each network
+    (:func:`~structlearn.models.random_features.random_features`, architecture drawn by
+    :func:`~structlearn.models.random_features.sample_architectures` from ``depth``, ``width``, ``activation`` (uniform choices),
     ``weight_scale`` (log-uniform on [low, high]) and ``bias_scale`` (uniform)) maps them to
     features, measured by :func:`~structlearn.analysis.layer_measures.analyze_layer_measures`
     (no labels; a seeded subset of ``max_samples`` rows). A linear classifier on standardised

@@ -85,7 +85,7 @@ def split_table(
     max_samples: int | None = None,
     max_features: int | None = None,
 ) -> Split:
-    """Stratified split standardised by the training part (:func:`split_dataset`), with options.
+    """Stratified split standardised by the training part (:func:`~structlearn.data.preprocess.split_dataset`), with options.
 
     ``max_samples``: a stratified subsample of that many rows is drawn first (same seed).
     ``max_features``: wider data are projected on the training part's top principal axes before

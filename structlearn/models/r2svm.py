@@ -38,7 +38,7 @@ def _scores(svm: LinearSVC, X: np.ndarray) -> np.ndarray:
     return s[:, None] if s.ndim == 1 else s
 
 
-#: Largest |X| that :meth:`R2SVMClassifier.fit` accepts (liblinear converges up to 1e30 here;
+#: Largest ``|X|`` that :meth:`R2SVMClassifier.fit` accepts (liblinear converges up to 1e30 here;
 #: at 1e100 it never returned).
 MAX_MAGNITUDE = 1e30
 

@@ -45,10 +45,17 @@ def tune(
 ) -> dict[str, Any]:
     """The setting of ``grid`` with the best mean accuracy over stratified ``n_folds`` folds.
 
-    kind : "linear" (grid of ``{"C"}``), "rbf" (``{"C", "gamma_factor"}``; γ = factor / (n_features
+    Parameters
+    ----------
+    kind : str
+        "linear" (grid of ``{"C"}``), "rbf" (``{"C", "gamma_factor"}``; γ = factor / (n_features
         · var X), scikit-learn's "scale" times the factor) or "r2svm" (``{"C", "beta", "n_layers"}``;
         the depth ``n_layers`` chosen is the best layer, 1 to n_layers).
-    Returns the chosen setting with ``cv_accuracy``.
+
+    Returns
+    -------
+    dict
+        The chosen setting with ``cv_accuracy``.
     """
     from sklearn.model_selection import StratifiedKFold
 

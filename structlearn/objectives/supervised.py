@@ -70,6 +70,25 @@ def mean_squared_error(predictions: torch.Tensor, targets: torch.Tensor) -> torc
     return (predictions - targets.to(predictions.dtype)).pow(2).sum(dim=1).mean()
 
 
+def relative_squared_error(predictions: torch.Tensor, targets: torch.Tensor) -> float:
+    r"""Mean squared error over the targets' total variance: 1 is predicting their mean, 0 exact.
+
+    :math:`\sum_i \|\hat y_i - y_i\|^2 / \sum_i \|y_i - \bar y\|^2`, shapes (n_samples,
+    n_outputs); no gradient. The loss teacher–student studies report (scale-free across teachers).
+
+    >>> y = torch.tensor([[0.0], [2.0]])
+    >>> relative_squared_error(torch.ones(2, 1), y), relative_squared_error(y, y)
+    (1.0, 0.0)
+    """
+    with torch.no_grad():
+        error = mean_squared_error(predictions, targets)
+        targets = targets.to(error.dtype)
+        spread = (targets - targets.mean(0)).pow(2).sum(dim=1).mean()
+    if not spread > 0:
+        raise ValueError("targets: constant targets have no variance to compare the error with")
+    return float(error / spread)
+
+
 class MeanSquaredError(Objective):
     """Regression objective on the tap ``tap`` (default: the model's output).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -10,10 +11,9 @@ from structlearn.studies._stats import mean_interval
 from structlearn.studies.base import SeedRecord, per_seed
 
 
-def all_figures(
-    config: dict[str, Any], records: list[SeedRecord], captions: dict[str, str]
-) -> dict[str, tuple[Any, str]]:
+def all_figures(config: dict[str, Any], records: list[SeedRecord]) -> dict[str, tuple[Any, str]]:
     """``name -> (Figure, caption)`` for every figure the study draws."""
+    captions = _captions(config)
     kinds = list(config["networks"])
     hidden = [f"hidden_{i + 1}" for i in range(len(config["network"]["hidden"]))]
     figs = {
@@ -119,9 +119,44 @@ def ib_bound(records: list[SeedRecord]) -> Any:
         layer = [r.metrics["tanh"]["ib"]["layers"][name] for r in records]
         pts = np.array([[p["ib_I_XT_nats"], p["ib_I_TY_nats"]] for p in layer])
         ax.scatter(pts[:, 0], pts[:, 1], color=f"C{i}", s=28, label=name, zorder=3)
+        lefts = pts[:, 0] - np.array([p["ib_excess_nats"] for p in layer])
+        ax.hlines(pts[:, 1], lefts, pts[:, 0], color=f"C{i}", lw=0.8, alpha=0.6)
+    i_xy = res.ib.I_XY
+    ax.scatter([res.H_X_nats], [i_xy], marker="*", s=90, color="k", zorder=4, label="T = X")
     ax.set_xscale("symlog", linthresh=0.5)
     ax.set_xlabel("I(X;T) [nats] (symlog)")
     ax.set_ylabel("I(T;Y) [nats] under the stochastic labels")
     ax.set_ylim(0, max(h_y, res.ib.I_XY) * 1.1)
     ax.legend(frameon=False, fontsize="x-small", loc="lower right")
     return fig
+
+
+def _captions(config: dict[str, Any]) -> dict[str, str]:
+    b, k = config["binning"], config["kde"]
+    return {
+        "information_plane": "Information plane of the first seed: one line per layer, points "
+        f"coloured by epoch, I in nats. tanh: {b['n_bins']} equal bins on {b['tanh_range']} (IDNNs "
+        f"cuts [-1, 1] at {b['n_bins']} edges, {b['n_bins'] - 1} bins: the alternative); relu: "
+        f"{b['n_bins']} bins over each layer's range during training (Saxe et al.: 100, the "
+        "alternative); both bounded by log 4096 = 8.32 nats (KDE with noise variance "
+        f"{config['alternatives']['kde_noise_variance']:g} on {k['n_inputs']} inputs: the other "
+        f"alternative). noisy: Kolchinsky-Tracey KDE ({k['bound']} bound) with the network's noise "
+        f"variance on {k['n_inputs']} inputs, bounded by log {k['n_inputs']} = "
+        f"{math.log(k['n_inputs']):.2f} nats. I(T;Y) uses the task's (deterministic) labels.",
+        "gradient_snr": "Gradient SNR ||mean|| / ||std|| over the minibatches of an epoch, per "
+        "layer; red: the detected drop (one change point in log SNR); dashed: end of fitting.",
+        "ixt_vs_epoch": "I(X;T) of every layer vs epoch (nats; thick: first seed, thin: others); "
+        "compression is a fall after the peak. Binning is bounded by log 4096 = 8.32 nats.",
+        "compression": "Drop of I(X;T) from its peak to the last epoch per hidden layer (nats; "
+        "binning for tanh and relu, KDE for noisy): mean and 95% t-interval over seeds, every "
+        "seed as a dot. A layer whose I(X;T) stays within "
+        f"{config['verdict']['ceiling_margin']:g} nats of its ceiling log n all run cannot "
+        "register a larger drop and is not judged.",
+        "ib_bound": "Every layer of the tanh network at the last epoch (every seed) as an exact "
+        f"binned encoder ({config['binning']['n_bins']} bins on {config['binning']['tanh_range']}) "
+        f"under the stochastic labels (temperature {config['ib']['temperature']:g}) against the "
+        "IB curve (nats); the horizontal segment from each point is its excess I(X;T) beyond the "
+        "least any encoder needs for its I(T;Y); star: the identity encoder T = X (vertical gap "
+        "0, the largest excess); grey: the trivial bound of the deterministic labels. I(X;T) is "
+        "bounded by log 4096 = 8.32 nats.",
+    }

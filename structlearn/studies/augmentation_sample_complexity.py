@@ -24,7 +24,8 @@ import torch
 from structlearn.config import Field, seeds_fragment, training_fragment
 from structlearn.data.teacher import TeacherNetwork, make_teacher, sample_teacher_data
 from structlearn.models.mlp import MLP
-from structlearn.objectives.supervised import MeanSquaredError
+from structlearn.objectives.supervised import relative_squared_error
+from structlearn.studies._teacher import teacher_fields, train_student
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -35,17 +36,12 @@ from structlearn.studies.claims import (
     interval_above,
     interval_below,
 )
-from structlearn.train import TrainConfig, train
 
 KINDS = ("none", "isotropic", "boundary", "random_planes")
 
 SCHEMA = {
     **seeds_fragment(3),
-    "teacher": {
-        "input_dim": Field(int, 20, low=1, high=10_000),
-        "width": Field(int, 10, low=1, high=1000),
-        "n_outputs": Field(int, 5, low=1, high=1000),
-    },
+    "teacher": teacher_fields(),
     "n_train": Field(list, [50, 200, 1000], item=int, low=2, high=10**6, unique=True, doc="sizes"),
     "n_test": Field(int, 2000, low=10, high=10**6),
     "n_augment": Field(int, 5, low=1, high=1000, doc="extra points per training input"),
@@ -94,19 +90,11 @@ def augment(
 
 
 def _fit_and_score(X, Y, Xt, Yt, config, width_in, n_out, seed) -> float:
-    t = config["teacher"]
-    student = MLP(
-        [width_in, config["student_factor"] * t["width"], n_out], "relu", random_state=seed
-    )
-    section = dict(config["training"])
-    section["batch_size"] = min(section["batch_size"] or len(X), len(X))
-    tc = TrainConfig.from_section(
-        section, seed=seed, record_epochs="none", record_gradients=False, store_activations=False
-    )
-    train(student, MeanSquaredError(), (X, Y), config=tc)
+    hidden = config["student_factor"] * config["teacher"]["width"]
+    student = MLP([width_in, hidden, n_out], "relu", random_state=seed)
+    train_student(student, (X, Y), config["training"], seed)
     with torch.no_grad():
-        err = (student.eval()(Xt)[-1] - Yt).pow(2).sum(1).mean()
-        return float(err / (Yt - Yt.mean(0)).pow(2).sum(1).mean())
+        return relative_squared_error(student(Xt)[-1], Yt)
 
 
 class AugmentationSampleComplexity(Study):

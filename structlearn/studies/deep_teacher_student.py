@@ -24,27 +24,25 @@ from structlearn.analysis.alignment import unit_correlation
 from structlearn.config import Field, seeds_fragment, training_fragment
 from structlearn.data.teacher import TeacherNetwork, make_teacher, sample_teacher_data
 from structlearn.models.mlp import MLP
-from structlearn.objectives.supervised import MeanSquaredError
+from structlearn.objectives.supervised import relative_squared_error
+from structlearn.studies._teacher import PAPERS, fitted_premise, teacher_fields, train_student
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
     Claim,
     Control,
     Measure,
-    Premise,
     interval_above,
-    interval_below,
 )
-from structlearn.train import TrainConfig, train
 
 SCHEMA = {
     **seeds_fragment(3),
     "teacher": {
-        "input_dim": Field(int, 20, low=1, high=10_000),
-        "hidden": Field(
-            list, [10, 10], item=int, low=1, high=1000, doc="hidden widths (>= 2 layers)"
-        ),
-        "n_outputs": Field(int, 5, low=1, high=1000),
+        k: v
+        for k, v in teacher_fields(
+            hidden=Field(list, [10, 10], item=int, low=1, high=1000, doc="hidden widths")
+        ).items()
+        if k != "width"
     },
     "data": {
         "n_train": Field(int, 10000, low=10, high=10**7),
@@ -120,23 +118,11 @@ class DeepTeacherStudent(Study):
         ]
         untrained = _alignments(teacher, MLP(widths, "relu", random_state=seed), Xt, a["threshold"])
         student = MLP(widths, "relu", random_state=seed)
-        section = dict(config["training"])
-        section["batch_size"] = min(section["batch_size"] or len(X), len(X))
-        tc = TrainConfig.from_section(
-            section,
-            seed=seed,
-            record_epochs="none",
-            record_gradients=False,
-            store_activations=False,
-        )
-        train(student, MeanSquaredError(), (X, Y), config=tc)
-        student.eval()
+        train_student(student, (X, Y), config["training"], seed)
         trained = _alignments(teacher, student, Xt, a["threshold"])
         top = f"layer_{len(t['hidden'])}"
         with torch.no_grad():
-            rel = float(
-                (student(Xt)[-1] - Yt).pow(2).sum(1).mean() / (Yt - Yt.mean(0)).pow(2).sum(1).mean()
-            )
+            rel = relative_squared_error(student(Xt)[-1], Yt)
         metrics = {
             "relative_loss": rel,
             "trained": trained,
@@ -152,12 +138,7 @@ class DeepTeacherStudent(Study):
 
     def claims(self, config: dict[str, Any]) -> list[Claim]:
         a = config["analysis"]
-        paper = "Tian, Jiang, Gong & Morcos 2019; Tian 2020"
-        fitted = Premise(
-            f"the student fitted the teacher (held-out relative loss below {a['fit_tolerance']:g})",
-            Measure("relative_loss", "relative MSE"),
-            interval_below(a["fit_tolerance"]),
-        )
+        paper, fitted = PAPERS, fitted_premise(a["fit_tolerance"])
         return [
             Claim(
                 text="students specialise at the lowest layer of a deep teacher: mean best "

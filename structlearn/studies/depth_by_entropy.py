@@ -9,7 +9,7 @@ Per seed a :class:`structlearn.models.stack.SparseCodingStack` is learned layer 
 part of the data (whitened by :class:`structlearn.data.preprocess.PatchWhitener`); on a held-out
 part, every depth (0 = the whitened input) gets the layer measures of
 :mod:`structlearn.analysis.layer_measures` and the held-out accuracy of a linear probe
-(:func:`structlearn.analysis.probes.probe_layers`). Data: scikit-learn's digits (``data.source:
+(:func:`structlearn.analysis.probes.analyze_probes`). Data: scikit-learn's digits (``data.source:
 digits``: the stack learns on the digits' training part, the probe reads the digit) or patches of
 the bundled photographs (``photos``: the probe reads which photograph a patch came from).
 
@@ -205,13 +205,13 @@ class DepthByEntropy(Study):
 
     @staticmethod
     def _one_stack(config, codes, X_eval, y_eval, seed) -> dict[str, Any]:
-        from structlearn.analysis.probes import probe_layers
+        from structlearn.analysis.probes import analyze_probes
 
         m, p = config["measure"], config["probe"]
         layers = {"input": X_eval, **{f"layer {i + 1}": c for i, c in enumerate(codes)}}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # dead units: counted in the measures
-            probes = probe_layers(
+            probes = analyze_probes(
                 layers, y_eval, test_size=p["test_size"], C=p["C"], max_iter=p["max_iter"],
                 tolerance=p["tolerance"], random_state=seed,
             )  # fmt: skip

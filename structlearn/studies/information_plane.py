@@ -1,30 +1,43 @@
 """Study: does a network fit then compress? The information plane on the 12-bit task.
 
-Claims tested
--------------
-(a) R. Shwartz-Ziv & N. Tishby, "Opening the black box of deep neural networks via information",
-    arXiv:1703.00810 (2017): a tanh network 12-10-7-5-4-3-2 trained on their 12-bit task, with
-    I(X;T) measured by binning every unit into 30 bins on [-1, 1], first *fits* (I(T;Y) rises) and
-    then *compresses* (I(X;T) falls after its peak).
-(b) A. M. Saxe et al., "On the information bottleneck theory of deep learning", ICLR (2018): with
-    ReLU hidden layers (bins spanning each layer's range over training) the compression vanishes;
-    compression follows the activation (double-sided saturation). The same plane is measured on a
-    *noisy* network (Gaussian noise added to every hidden layer during training), where I(X;T) is
-    finite and the Kolchinsky--Tracey KDE estimate applies.
-(c) Shwartz-Ziv & Tishby: the gradient signal-to-noise ratio ||mean|| / ||std|| of the minibatch
-    gradients falls from high (drift) to low (diffusion) around the end of the fitting phase.
-(d) Shwartz-Ziv & Tishby: the final layers lie close to the Information Bottleneck bound, drawn for
-    the stochastic-label variant p(y=1|x) = sigmoid(s(x)/T) of the task's rule (with deterministic
-    labels the bound is the trivial diagonal), under which the binned layers are exact encoders.
+Claims tested (rules and thresholds in :mod:`structlearn.studies._information_plane_claims`)
+-----------------------------------------------------------------------------------------
+R. Shwartz-Ziv & N. Tishby, "Opening the black box of deep neural networks via information",
+arXiv:1703.00810 (2017), on a tanh network 12-10-7-5-4-3-2 trained on their 12-bit task with
+I(X;T) measured by binning every unit into 30 bins on [-1, 1]:
+
+(i) after fitting, the layers *compress* (I(X;T) falls after its peak), and most of training is
+    spent compressing: measured per seed on the hidden layers below the binning ceiling
+    (a layer whose I(X;T) stays within ``verdict.ceiling_margin`` of log 4096 at every epoch
+    resolves every input and cannot register a drop) and as the share of training epochs after
+    each compressing layer's peak; premise: the network has fitted (train accuracy >=
+    ``verdict.fit_accuracy``); alternatives: IDNNs' 29 bins (edges ``linspace(-1, 1, 30)``; ours
+    are 30 equal bins) and KDE with an assumed noise variance; control: the untrained network.
+(ii) the gradient SNR falls from drift to diffusion around the end of fitting (alternative: the
+    onset of compression; control: the middle of training).
+(iii) the final layers lie close to the IB curve, measured as the *horizontal excess* (I(X;T)
+    beyond the least any encoder needs for its I(T;Y)) and the IB Lagrangian gap at the matched
+    beta (the vertical gap is ~0 for any sufficient layer: the identity encoder is the control);
+    and the layer's encoder p(t|x) and decoder p(y|t) satisfy the IB self-consistent equations
+    (:func:`structlearn.estimators.ib_self_consistency`; control: the untrained network). Both
+    under the stochastic-label variant p(y=1|x) = sigmoid(s(x)/T) of the task's rule (with
+    deterministic labels the curve is the trivial diagonal), where binned layers are exact
+    encoders.
+
+A. M. Saxe et al., "On the information bottleneck theory of deep learning", ICLR (2018): with
+ReLU (bins over each layer's range; Saxe et al. used 100, the alternative) the compression
+vanishes, decided from per-seed drops (control: the tanh network); a noisy network measured by
+the Kolchinsky--Tracey KDE with its own noise compresses as its activation does.
 
 Protocol
 --------
 The authors' released code (IDNNs) trains with Adam at 4e-4, batch 512, 8000 epochs on 80% of the
-4096 inputs and measures on all 4096 at about 270 log-spaced epochs with 30 bins on [-1, 1]; the
-paper's text says SGD and 85% (the ``paper_text`` preset). Weights start as in IDNNs (truncated
-normal, std 1/sqrt(fan-in), zero biases) or PyTorch's default (``network.init``). The output tap
-is the 2-unit softmax. Every seed's networks of one kind are trained in one call
-(:meth:`InformationPlaneStudy.measure_seeds`); the analyzer is
+4096 inputs and measures on all 4096 at about 270 log-spaced epochs; the paper's text says SGD and
+85% (the ``paper_text`` preset). The ``paper`` preset runs the released protocol on 50 networks;
+the default trains 1,500 epochs and 3 seeds. Weights start as in IDNNs (truncated normal, std
+1/sqrt(fan-in), zero biases) or PyTorch's default (``network.init``). The output tap is the
+2-unit softmax. Every seed's network of one kind is trained in one call
+(:meth:`InformationPlaneStudy.measure_seeds`, the ensemble trainer by default); the analyzer is
 :func:`structlearn.analysis.info_plane.analyze_information_plane`, whose declared scalars are
 stored verbatim.
 """
@@ -38,35 +51,30 @@ from typing import Any
 import numpy as np
 
 from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
+from structlearn.data.sources import data_fragment, load_source
+from structlearn.studies._information_plane_claims import claims, hidden_names
 from structlearn.studies._information_plane_figures import all_figures
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
-from structlearn.studies.claims import (
-    Alternative,
-    Claim,
-    Control,
-    Measure,
-    Premise,
-    all_above,
-    all_below,
-    interval_below,
-    seeds_where,
-)
+from structlearn.studies.claims import Claim
 
 NETWORKS = ("tanh", "relu", "noisy")
 N_INPUTS, N_CLASSES = 12, 2
-ST17 = "Shwartz-Ziv & Tishby 2017"
-SAXE18 = "Saxe et al. 2018"
 
 SCHEMA = {
     **seeds_fragment(3, high=100),
     "networks": Field(
         list, list(NETWORKS), item=str, subset_of=NETWORKS, unique=True, low=1, doc="trained"
     ),
-    "data": {
-        "train_fraction": Field(
+    "data": data_fragment(
+        ("tishby12",),
+        "tishby12",
+        train_fraction=Field(
             float, 0.8, low=0.05, high=0.95, doc="share of the 4096 inputs trained on (IDNNs 0.8)"
         ),
-    },
+        n_samples=Field(
+            int, None, nullable=True, low=4096, high=4096, doc="null: every input is measured"
+        ),
+    ),
     "network": {
         "hidden": Field(
             list, [10, 7, 5, 4, 3], item=int, low=1, high=1024, doc="hidden widths (12 in, 2 out)"
@@ -80,7 +88,9 @@ SCHEMA = {
         ),
     },
     "training": {
-        **training_fragment(optimizer="adam", lr=4e-4, epochs=1500, batch_size=512, n_records=60),
+        **training_fragment(
+            optimizer="adam", lr=4e-4, epochs=1500, batch_size=512, n_records=60, ensemble=True
+        ),
     },
     "binning": {
         "n_bins": Field(int, 30, low=2, high=10**4),
@@ -94,9 +104,27 @@ SCHEMA = {
     "ib": {
         "temperature": Field(float, 0.5, low=1e-3, high=100.0, doc="label noise of the variant"),
         "n_betas": Field(int, 30, low=3, high=1000, doc="trade-offs on the IB curve (0.5-1000)"),
+        "max_encoder_states": Field(
+            int, 2048, low=1, high=4096, doc="self-consistency of layers with at most this many"
+        ),
+    },
+    "alternatives": {
+        "kde_noise_variance": Field(
+            float, 0.1, low=1e-6, high=10.0, doc="KDE on deterministic layers (Saxe et al.: 0.1)"
+        ),
+        "relu_bins": Field(int, 100, low=2, high=10**4, doc="ReLU bins (Saxe et al.: 100)"),
     },
     "verdict": {
+        "fit_accuracy": Field(
+            float, 0.99, low=0.5, high=1.0, doc="premise: train accuracy before compression"
+        ),
         "compression_tol": Field(float, 0.1, low=0.0, high=10.0, doc="nats a layer must drop by"),
+        "ceiling_margin": Field(
+            float, 0.1, low=0.0, high=10.0, doc="a layer within this of log n all run: ceiling"
+        ),
+        "most_epochs": Field(
+            float, 0.5, low=0.0, high=1.0, doc="claim (i): share of training after the peak"
+        ),
         "min_snr_drop": Field(float, 0.5, low=0.0, high=10.0, doc="decades the SNR must fall"),
         "snr_window": Field(
             float, 0.5, low=0.0, high=10.0, doc="decades between SNR drop and end of fitting"
@@ -104,8 +132,11 @@ SCHEMA = {
         "fit_fraction": Field(
             float, 0.9, low=0.1, high=1.0, doc="fitting ends when I(T;Y) reaches this of its max"
         ),
-        "ib_gap_fraction": Field(
-            float, 0.1, low=0.0, high=1.0, doc="'close to the bound': gap below this x I(X;Y)"
+        "ib_excess_fraction": Field(
+            float, 0.1, low=0.0, high=1.0, doc="'close to the IB curve': excess below this x H(X)"
+        ),
+        "self_consistency_tol": Field(
+            float, 0.1, low=0.0, high=1.0, doc="TV distance from one IB update counted as 0"
         ),
     },
 }
@@ -156,30 +187,40 @@ def build_model(kind: str, config: dict[str, Any], seed: int) -> Any:
     return model
 
 
-def train_networks(kind: str, config: dict[str, Any], seeds: Sequence[int], task: Any) -> list:
-    """Train the ``kind`` network of every seed; ``[(model, TrainResult), ...]`` in seed order.
+def train_kind(kind: str, config: dict[str, Any], seeds: Sequence[int], task: Any) -> list:
+    """Train the ``kind`` network of every seed in one call; ``[(model, TrainResult), ...]``.
 
     Each seed has its own split (:func:`split_inputs`), initial weights and minibatch order;
-    every network is recorded on all 4096 inputs.
+    every network is recorded on all 4096 inputs. :func:`structlearn.ensemble.train_networks`
+    trains them together (``training.ensemble: true``) or one by one with
+    :func:`structlearn.train.train` (``false``, the reference path); the two agree within
+    float32 rounding.
     """
     import torch
 
+    from structlearn.ensemble import train_networks
     from structlearn.objectives.supervised import CrossEntropy
-    from structlearn.train import TrainConfig, train
+    from structlearn.train import TrainConfig
 
     X = torch.as_tensor(task.X, dtype=torch.float32)
     y = torch.as_tensor(task.y)
-    out = []
-    for seed in seeds:
-        idx = torch.as_tensor(split_inputs(len(y), config["data"]["train_fraction"], seed)[0])
-        model = build_model(kind, config, seed)
-        cfg = TrainConfig.from_section(
-            config["training"], seed=seed, activation_dtype="float32", record_gradients=True
-        )
-        out.append(
-            (model, train(model, CrossEntropy(), (X[idx], y[idx]), eval_data=(X, y), config=cfg))
-        )
-    return out
+    frac = config["data"]["train_fraction"]
+    splits = [torch.as_tensor(split_inputs(len(y), frac, s)[0]) for s in seeds]
+    models = [build_model(kind, config, s) for s in seeds]
+    cfg = TrainConfig.from_section(
+        config["training"], seed=seeds[0], activation_dtype="float32", record_gradients=True
+    )
+    data = [(X[idx], y[idx]) for idx in splits]
+    results = train_networks(
+        models,
+        CrossEntropy(),
+        data,
+        seeds=seeds,
+        config=cfg,
+        eval_data=(X, y),
+        ensemble=config["training"]["ensemble"],
+    )
+    return list(zip(models, results, strict=True))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -206,6 +247,88 @@ def _test_accuracy(model: Any, task: Any, test_idx: np.ndarray) -> float:
     return float((logits.argmax(1).numpy() == task.y[test_idx]).mean())
 
 
+def _binning(kind: str, config: dict[str, Any], n_bins: int | None = None) -> dict[str, Any]:
+    b = config["binning"]
+    return {
+        "estimator": "binning",
+        "n_bins": n_bins or b["n_bins"],
+        "value_range": tuple(b["tanh_range"]) if kind == "tanh" else "layer",
+    }
+
+
+def _kde(rec: Any, config: dict[str, Any], seed: int, variance: Any, bound: str) -> tuple:
+    """The hidden layers on the KDE's seeded subset of inputs and epochs, and its options."""
+    k = config["kde"]
+    rows = np.sort(np.random.default_rng(seed).choice(rec.labels.size, k["n_inputs"], False))
+    pick = np.unique(np.linspace(0, rec.epochs.size - 1, k["n_epochs"]).round().astype(int))
+    sub = rec.subset(layers=range(rec.n_layers - 1), rows=rows, epochs=rec.epochs[pick])
+    return sub, {"estimator": "kde", "noise_variance": variance, "kde_bound": bound}
+
+
+def _planes(kind: str, model: Any, rec: Any, config: dict[str, Any], seed: int) -> dict:
+    """The network's plane, its alternatives and its untrained control (InformationPlanes).
+
+    tanh / relu: binning (``plane``), the other bin count (``alt_bins``: IDNNs' 29 bins for tanh,
+    Saxe et al.'s 100 for ReLU) and KDE with an assumed noise variance (``alt_kde``); noisy: KDE
+    with the network's own noise, upper and lower (``alt_kde``) bounds. ``untrained``: the
+    initial network at the first and last recorded epochs (its weights never change).
+    """
+    from structlearn.analysis.info_plane import analyze_information_plane
+
+    v = config["verdict"]
+    common = {
+        "compression_tol": v["compression_tol"],
+        "ceiling_margin": v["ceiling_margin"],
+        "min_snr_drop": v["min_snr_drop"],
+        "fit_fraction": v["fit_fraction"],
+    }
+    alt = config["alternatives"]
+    if kind == "noisy":
+        var = list(model.noise_variance)
+        bound = config["kde"]["bound"]
+        plane_rec, opts = _kde(rec, config, seed, var, bound)
+        other = {"upper": "lower", "lower": "upper"}[bound]
+        alts = {"alt_kde": (plane_rec, {**opts, "kde_bound": other})}
+    else:
+        plane_rec, opts = plane_recordings(rec), _binning(kind, config)
+        bins = config["binning"]["n_bins"] - 1 if kind == "tanh" else alt["relu_bins"]
+        alts = {
+            "alt_bins": (plane_rec, _binning(kind, config, bins)),
+            "alt_kde": _kde(rec, config, seed, alt["kde_noise_variance"], "upper"),
+        }
+    out = {"plane": analyze_information_plane(plane_rec, **opts, **common)}
+    for name, (r, o) in alts.items():
+        out[name] = analyze_information_plane(r, **o, **common, null_shuffles=0)
+    out["untrained"] = analyze_information_plane(
+        _frozen(plane_rec), **opts, **common, null_shuffles=0
+    )
+    return out
+
+
+def _frozen(rec: Any) -> Any:
+    """The first record at the first and the last epoch: a network whose weights never change."""
+    from structlearn.recordings import Recordings
+
+    first = [np.repeat(rec.activations[i][:1], 2, axis=0) for i in range(rec.n_layers)]
+    epochs = [int(rec.epochs[0]), int(rec.epochs[-1])]
+    return Recordings.from_arrays(first, rec.labels, epochs, layer_names=rec.layer_names)
+
+
+def _ib_plane(rec: Any, config: dict[str, Any], joint: Any, epoch: int, like: Any) -> Any:
+    """The tanh network's binned layers at ``epoch`` as exact encoders under ``joint``."""
+    from structlearn.analysis.info_plane import analyze_information_plane
+
+    betas = like.ib if like is not None else np.geomspace(0.5, 1000.0, config["ib"]["n_betas"])
+    return analyze_information_plane(
+        plane_recordings(rec),
+        **_binning("tanh", config),
+        epochs=[epoch],
+        p_xy=joint,
+        ib_betas=betas,
+        max_encoder_states=config["ib"]["max_encoder_states"],
+    )
+
+
 # ----------------------------------------------------------------------------- the study
 class InformationPlaneStudy(Study):
     """Fitting and compression in the information plane (12-bit task; tanh, ReLU, noisy KDE)."""
@@ -217,7 +340,6 @@ class InformationPlaneStudy(Study):
     batch_seeds = True
 
     def prepare(self, config: dict[str, Any]) -> dict[str, Any]:
-        from structlearn.data.tishby import load_tishby_task
         from structlearn.data.tishby_rule import tishby_joint
 
         nets = config["networks"]
@@ -228,7 +350,8 @@ class InformationPlaneStudy(Study):
             )
         if not config["network"]["hidden"]:
             raise ConfigError("network.hidden: expected at least one hidden width, got []")
-        return {"task": load_tishby_task(), "joint": tishby_joint(config["ib"]["temperature"])}
+        task = load_source(config["data"], random_state=config["seed"])
+        return {"task": task, "joint": tishby_joint(config["ib"]["temperature"])}
 
     # ---- measure every seed ----------------------------------------------------------------
 
@@ -240,7 +363,7 @@ class InformationPlaneStudy(Study):
         artefacts: list[dict[str, Any]] = [{} for _ in seeds]
         for kind in config["networks"]:
             for i, (seed, (model, result)) in enumerate(
-                zip(seeds, train_networks(kind, config, seeds, task), strict=True)
+                zip(seeds, train_kind(kind, config, seeds, task), strict=True)
             ):
                 m, art = self._measure_network(kind, model, result, config, seed, shared)
                 metrics[i][kind] = m
@@ -248,257 +371,45 @@ class InformationPlaneStudy(Study):
         return [SeedResult(m, a) for m, a in zip(metrics, artefacts, strict=True)]
 
     def _measure_network(self, kind, model, result, config, seed, shared) -> tuple[dict, Any]:
-        from structlearn.analysis.info_plane import analyze_information_plane
-
-        v = config["verdict"]
-        common = dict(
-            compression_tol=v["compression_tol"],
-            min_snr_drop=v["min_snr_drop"],
-            fit_fraction=v["fit_fraction"],
-        )
         rec = result.recordings
-        if kind == "noisy":
-            k = config["kde"]
-            rows = np.random.default_rng(seed).choice(rec.labels.size, k["n_inputs"], False)
-            pick = np.linspace(0, rec.epochs.size - 1, k["n_epochs"]).round().astype(int)
-            sub = rec.subset(
-                layers=range(rec.n_layers - 1),
-                rows=np.sort(rows),
-                epochs=rec.epochs[np.unique(pick)],
-            )
-            res = analyze_information_plane(
-                sub,
-                estimator="kde",
-                noise_variance=list(model.noise_variance),
-                kde_bound=k["bound"],
-                **common,
-            )
-        else:
-            res = analyze_information_plane(
-                plane_recordings(rec), estimator="binning", **self._binning(kind, config), **common
-            )
+        planes = _planes(kind, model, rec, config, seed)
         split = split_inputs(rec.labels.size, config["data"]["train_fraction"], seed)
         m = {
-            **res.summary(),
-            "layers": res.layer_summaries(),
-            "curves": res.curves(),
+            **planes["plane"].summary(),
+            "layers": planes["plane"].layer_summaries(),
+            "curves": planes["plane"].curves(),
             "train_accuracy": float(result.final_metrics["train_accuracy"]),
             "test_accuracy": _test_accuracy(model, shared["task"], split[1]),
         }
-        art = {"plane": res}
+        for name in ("untrained", "alt_bins", "alt_kde"):
+            if name in planes:
+                m[name] = {**planes[name].summary(), "layers": planes[name].layer_summaries()}
         if kind == "tanh":
-            ib = analyze_information_plane(
-                plane_recordings(rec),
-                **self._binning(kind, config),
-                epochs=[int(rec.epochs[-1])],
-                p_xy=shared["joint"],
-                ib_betas=np.geomspace(0.5, 1000.0, config["ib"]["n_betas"]),
-            )
-            m["ib"] = {**ib.summary(), "layers": ib.layer_summaries()}
-            art["ib"] = ib
-        return m, art
-
-    @staticmethod
-    def _binning(kind: str, config: dict[str, Any]) -> dict[str, Any]:
-        b = config["binning"]
-        return {
-            "n_bins": b["n_bins"],
-            "value_range": tuple(b["tanh_range"]) if kind == "tanh" else "layer",
-        }
+            for name, epoch in (("ib", int(rec.epochs[-1])), ("ib_untrained", 0)):
+                planes[name] = _ib_plane(rec, config, shared["joint"], epoch, planes.get("ib"))
+                m[name] = {**planes[name].summary(), "layers": planes[name].layer_summaries()}
+        return m, {"plane": planes["plane"], "ib": planes.get("ib")}
 
     # ---- claims ----------------------------------------------------------------------------
 
     def claims(self, config: dict[str, Any]) -> list[Claim]:
-        v = config["verdict"]
-        tol = v["compression_tol"]
-        hidden = _hidden_names(config)
-        out = [_compression_claim("tanh", hidden, tol, True, ST17, "tanh + binning")]
-        if "relu" in config["networks"]:
-            out.append(_compression_claim("relu", hidden, tol, False, SAXE18, "ReLU + binning"))
-        if "noisy" in config["networks"]:
-            act = config["noisy"]["activation"]
-            out.append(
-                _compression_claim(
-                    "noisy", hidden, tol, act == "tanh", SAXE18, f"noisy {act} + KDE"
-                )
-            )
-        out.append(_snr_claim(config, hidden))
-        out.append(_ib_claim(config, hidden))
-        return out
+        return claims(config)
 
     # ---- table and figures -----------------------------------------------------------------
 
     def table(self, config: dict[str, Any], records: list[SeedRecord]) -> list[dict[str, Any]]:
-        rows = []
         tol = config["verdict"]["compression_tol"]
-        for kind in config["networks"]:
-            for name in _hidden_names(config):
-                key = f"{kind}.layers.{name}"
-                drops = per_seed(records, f"{key}.compression_nats")
-                rows.append(
-                    {
-                        "network": kind,
-                        "layer": name,
-                        "peak I(X;T) nats": seed_summary(
-                            per_seed(records, f"{key}.peak_I_XT_nats")
-                        ),
-                        "final I(X;T) nats": seed_summary(
-                            per_seed(records, f"{key}.final_I_XT_nats")
-                        ),
-                        "drop after peak nats": seed_summary(drops),
-                        f"seeds with drop > {tol:g}": f"{int((drops > tol).sum())} of {drops.size}",
-                        "train accuracy": seed_summary(per_seed(records, f"{kind}.train_accuracy")),
-                    }
-                )
-        return rows
+        return [
+            _table_row(kind, name, records, tol)
+            for kind in config["networks"]
+            for name in hidden_names(config)
+        ]
 
     def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
         return {"protocol": protocol(config)}
 
     def figures(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
-        return all_figures(config, records, _captions(config))
-
-
-# ----------------------------------------------------------------------------- claims
-def _hidden_names(config: dict[str, Any]) -> list[str]:
-    return [f"hidden_{i + 1}" for i in range(len(config["network"]["hidden"]))]
-
-
-def _layer_values(m: dict, kind: str, hidden: list[str], key: str) -> np.ndarray:
-    return np.array([m[kind]["layers"][n][key] for n in hidden], dtype=np.float64)
-
-
-def _share_compressing(kind: str, hidden: list[str], tol: float, key: str) -> Measure:
-    return Measure(
-        lambda m: float((_layer_values(m, kind, hidden, key) > tol).mean()),
-        f"share of {kind}'s hidden layers whose {key.replace('_nats', '')} exceeds {tol:g} nats",
-        "fraction",
-    )
-
-
-def _max_drop(kind: str, hidden: list[str], key: str = "compression_nats") -> Measure:
-    return Measure(
-        lambda m: float(_layer_values(m, kind, hidden, key).max()),
-        f"largest {key.replace('_nats', '')} over {kind}'s hidden layers",
-        "nats",
-    )
-
-
-def _fit_gain(kind: str, last: str) -> Measure:
-    def gain(m: dict) -> float:
-        ity = m[kind]["curves"]["I_TY_nats"]
-        row = m[kind]["layers"]
-        i = list(row).index(last)
-        return float(ity[i][-1] - ity[i][0])
-
-    return Measure(gain, f"rise of I(T;Y) of {kind}'s {last}", "nats")
-
-
-def _frozen_share(kind: str) -> Measure:
-    """The untrained network: its weights never change, so its plane is epoch 0's throughout."""
-    return Measure(lambda m: 0.0 * m[kind]["H_X_nats"], f"untrained {kind} network", "fraction")
-
-
-def _compression_claim(kind, hidden, tol, expect, paper, what) -> Claim:
-    premise = Premise(
-        f"{kind} fits: I(T;Y) of {hidden[-1]} rises by more than {tol:g} nats",
-        _fit_gain(kind, hidden[-1]),
-        all_above(tol),
-    )
-    if expect:
-        return Claim(
-            text=f"{what}: a fitting phase, then compression (at least half of the hidden layers "
-            f"lose more than {tol:g} nats of I(X;T) after its peak)",
-            paper=paper,
-            measurement=_share_compressing(kind, hidden, tol, "compression_nats"),
-            rule=seeds_where(lambda v: v >= 0.5, "have at least half of the layers compressing"),
-            premise=premise,
-            alternatives=[Alternative(_share_compressing(kind, hidden, tol, "largest_drop_nats"))],
-            controls=[Control("untrained network", _frozen_share(kind))],
-        )
-    return Claim(
-        text=f"{what}: the compression vanishes (no hidden layer loses more than {tol:g} nats of "
-        "I(X;T) after its peak)",
-        paper=paper,
-        measurement=_max_drop(kind, hidden),
-        rule=all_below(tol),
-        premise=premise,
-        alternatives=[Alternative(_max_drop(kind, hidden, "largest_drop_nats"))],
-        controls=[
-            Control("tanh network (compresses, Shwartz-Ziv & Tishby)", _max_drop("tanh", hidden))
-        ],
-    )
-
-
-def _snr_gap(to: str) -> Measure:
-    """Decades between the SNR drop and ``to`` (no drop found: the whole recorded span)."""
-
-    def gap(m: dict) -> float:
-        t = m["tanh"]
-        epochs = t["curves"]["epochs"]
-        last = list(t["layers"])[-2]
-        ref = {"fit": t["layers"][last]["fit_end_epoch"], "middle": math.sqrt(epochs[-1] + 1) - 1}
-        if t["transition_epoch"] is None:
-            return math.log10(epochs[-1] + 1)
-        return abs(math.log10((t["transition_epoch"] + 1) / (ref[to] + 1)))
-
-    label = {"fit": "the end of fitting", "middle": "the middle of training (log axis)"}[to]
-    return Measure(gap, f"decades between the SNR drop and {label}", "decades")
-
-
-def _snr_claim(config: dict[str, Any], hidden: list[str]) -> Claim:
-    v = config["verdict"]
-    return Claim(
-        text="The gradient SNR falls from high (drift) to low (diffusion) around the end of "
-        f"fitting (tanh network; a one-change-point drop of >= {v['min_snr_drop']:g} decades "
-        f"within {v['snr_window']:g} decades of the epoch where I(T;Y) of {hidden[-1]} reaches "
-        f"{v['fit_fraction']:g} of its max)",
-        paper=ST17,
-        measurement=_snr_gap("fit"),
-        rule=all_below(v["snr_window"]),
-        premise=Premise(
-            "gradient statistics were recorded over minibatches (the SNR exists)",
-            Measure(lambda m: float(m["tanh"]["curves"]["log10_gradient_snr"] is not None), "SNR"),
-            all_above(0.5),
-        ),
-        alternatives=[Alternative(_snr_gap("fit"))],
-        controls=[Control("the middle of training", _snr_gap("middle"))],
-    )
-
-
-def _ib_gap(layer: str) -> Measure:
-    return Measure(
-        f"tanh.ib.layers.{layer}.ib_gap_nats", f"{layer}'s gap below the IB bound", "nats"
-    )
-
-
-def _ib_claim(config: dict[str, Any], hidden: list[str]) -> Claim:
-    from structlearn.data.tishby_rule import tishby_joint
-    from structlearn.estimators import mutual_information_of_joint
-
-    i_xy = mutual_information_of_joint(tishby_joint(config["ib"]["temperature"]))
-    frac = config["verdict"]["ib_gap_fraction"]
-    tol = config["verdict"]["compression_tol"]
-    return Claim(
-        text=f"The final layers lie close to the IB bound (vertical gap of {hidden[-1]} below "
-        f"{frac:g} x I(X;Y) = {frac * i_xy:.3g} nats; stochastic labels, T = "
-        f"{config['ib']['temperature']:g})",
-        paper=ST17,
-        measurement=_ib_gap(hidden[-1]),
-        rule=interval_below(frac * i_xy),
-        premise=Premise(
-            f"tanh fits: I(T;Y) of {hidden[-1]} rises by more than {tol:g} nats",
-            _fit_gain("tanh", hidden[-1]),
-            all_above(tol),
-        ),
-        alternatives=[Alternative(_ib_gap("output"))],
-        controls=[
-            Control(
-                "identity encoder T = X",
-                Measure("tanh.ib.identity_ib_gap_nats", "the identity encoder's gap", "nats"),
-            )
-        ],
-    )
+        return all_figures(config, records)
 
 
 # ----------------------------------------------------------------------------- protocol, captions
@@ -524,24 +435,27 @@ def protocol(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _captions(config: dict[str, Any]) -> dict[str, str]:
-    b, k = config["binning"], config["kde"]
+def _table_row(kind: str, name: str, records: list[SeedRecord], tol: float) -> dict[str, Any]:
+    """One hidden layer of one network over seeds (counts of seeds for yes/no outcomes)."""
+    key = f"{kind}.layers.{name}"
+    drops = per_seed(records, f"{key}.compression_nats")
+    ceiling = per_seed(records, f"{key}.at_ceiling")
+    n = len(records)
+    ib = (
+        ""
+        if kind != "tanh"
+        else seed_summary(per_seed(records, f"tanh.ib.layers.{name}.ib_excess_nats"))
+    )
     return {
-        "information_plane": "Information plane of the first seed: one line per layer, points "
-        f"coloured by epoch, I in nats. tanh: {b['n_bins']} bins on {b['tanh_range']}; relu: "
-        f"{b['n_bins']} bins over each layer's range during training; both bounded by log 4096 "
-        f"= 8.32 nats. noisy: Kolchinsky-Tracey KDE ({k['bound']} bound) with the network's noise "
-        f"variance on {k['n_inputs']} inputs, bounded by log {k['n_inputs']} = "
-        f"{math.log(k['n_inputs']):.2f} nats. I(T;Y) uses the task's (deterministic) labels.",
-        "gradient_snr": "Gradient SNR ||mean|| / ||std|| over the minibatches of an epoch, per "
-        "layer; red: the detected drop (one change point in log SNR); dashed: end of fitting.",
-        "ixt_vs_epoch": "I(X;T) of every layer vs epoch (nats; thick: first seed, thin: others); "
-        "compression is a fall after the peak. Binning is bounded by log 4096 = 8.32 nats.",
-        "compression": "Drop of I(X;T) from its peak to the last epoch per hidden layer (nats): "
-        "mean and 95% t-interval over seeds, every seed as a dot.",
-        "ib_bound": "Final layers of the tanh network (every seed) as exact binned encoders under "
-        f"the stochastic labels (temperature {config['ib']['temperature']:g}) against the IB "
-        "bound (nats); grey: the trivial bound of the deterministic labels.",
+        "network": kind,
+        "layer": name,
+        "at the ceiling": f"{int(ceiling.sum())} of {n} seeds",
+        "peak I(X;T) nats": seed_summary(per_seed(records, f"{key}.peak_I_XT_nats")),
+        "drop after peak nats": seed_summary(drops),
+        f"drop > {tol:g}": f"{int((drops > tol).sum())} of {n} seeds",
+        "share of training after peak": seed_summary(per_seed(records, f"{key}.share_after_peak")),
+        "IB excess nats": ib,
+        "train accuracy": seed_summary(per_seed(records, f"{kind}.train_accuracy")),
     }
 
 

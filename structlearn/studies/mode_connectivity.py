@@ -27,26 +27,21 @@ from structlearn.analysis.mode_connectivity import (
 from structlearn.config import Field, seeds_fragment, training_fragment
 from structlearn.data.teacher import make_teacher, sample_teacher_data
 from structlearn.models.mlp import MLP
-from structlearn.objectives.supervised import MeanSquaredError, mean_squared_error
+from structlearn.objectives.supervised import mean_squared_error
+from structlearn.studies._teacher import PAPERS, fitted_premise, teacher_fields, train_student
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
     Claim,
     Control,
     Measure,
-    Premise,
     interval_above,
     interval_below,
 )
-from structlearn.train import TrainConfig, train
 
 SCHEMA = {
     **seeds_fragment(3),
-    "teacher": {
-        "input_dim": Field(int, 20, low=1, high=10_000),
-        "width": Field(int, 10, low=1, high=1000, doc="hidden units of the two-layer teacher"),
-        "n_outputs": Field(int, 2, low=1, high=1000),
-    },
+    "teacher": teacher_fields(n_outputs=2),
     "data": {
         "n_train": Field(int, 5000, low=10, high=10**7),
         "n_test": Field(int, 2000, low=10, high=10**6),
@@ -75,11 +70,8 @@ def _relative(variance: float):
 
 def _train(net: MLP, X, Y, config: dict[str, Any], seed: int, epochs: int | None = None) -> MLP:
     section = dict(config["training"], **({} if epochs is None else {"epochs": epochs}))
-    tc = TrainConfig.from_section(
-        section, seed=seed, record_epochs="none", record_gradients=False, store_activations=False
-    )
-    train(net, MeanSquaredError(), (X, Y), config=tc)
-    return net.eval()
+    train_student(net, (X, Y), section, seed)
+    return net
 
 
 class ModeConnectivityStudy(Study):
@@ -134,12 +126,8 @@ class ModeConnectivityStudy(Study):
     def claims(self, config: dict[str, Any]) -> list[Claim]:
         a = config["analysis"]
         tol = a["barrier_tolerance"]
-        fitted = Premise(
-            f"both students fitted the teacher (held-out relative loss below {a['fit_tolerance']:g})",
-            Measure("test.end_loss", "larger endpoint loss", "relative MSE"),
-            interval_below(a["fit_tolerance"]),
-        )
-        paper = "Garipov et al. 2018; Tian et al. 2019"
+        fitted = fitted_premise(a["fit_tolerance"], "test.end_loss")
+        paper = f"Garipov et al. 2018; {PAPERS}"
         return [
             Claim(
                 text=f"two students are joined by a one-bend path of low loss (barrier below {tol:g})",

@@ -25,27 +25,23 @@ from structlearn.analysis.alignment import unit_correlation
 from structlearn.config import Field, seeds_fragment, training_fragment
 from structlearn.data.teacher import make_teacher, sample_teacher_data
 from structlearn.models.mlp import MLP
-from structlearn.objectives.supervised import MeanSquaredError
+from structlearn.objectives.supervised import relative_squared_error
+from structlearn.studies._teacher import PAPERS, fitted_premise, teacher_fields, train_student
 from structlearn.studies.base import SeedRecord, SeedResult, Study, seed_summary
 from structlearn.studies.claims import (
     Alternative,
     Claim,
     Control,
     Measure,
-    Premise,
     interval_above,
     interval_below,
 )
-from structlearn.train import TrainConfig, train
 
 SCHEMA = {
     **seeds_fragment(3),
-    "teacher": {
-        "input_dim": Field(int, 20, low=1, high=10_000),
-        "width": Field(int, 10, low=2, high=1000, doc="hidden units of the two-layer teacher"),
-        "n_outputs": Field(int, 5, low=1, high=1000),
-        "output_decay": Field(float, 1.0, low=0.0, high=10.0, doc="strength decay exponent p"),
-    },
+    "teacher": teacher_fields(
+        output_decay=Field(float, 1.0, low=0.0, high=10.0, doc="strength decay exponent p")
+    ),
     "data": {
         "n_train": Field(int, 5000, low=10, high=10**7),
         "n_test": Field(int, 2000, low=10, high=10**6),
@@ -120,13 +116,10 @@ class TeacherStrength(Study):
         Xt, Yt = sample_teacher_data(teacher, config["data"]["n_test"], random_state=seed + 2)
         width = config["student_factor"] * t["width"]
         student = MLP([t["input_dim"], width, t["n_outputs"]], "relu", random_state=seed)
-        section = dict(config["training"])
-        section["batch_size"] = min(section["batch_size"] or len(X), len(X))
-        tc = TrainConfig.from_section(
-            section, seed=seed, record_gradients=False, activation_dtype="float32"
-        )
-        result = train(student, MeanSquaredError(), (X, Y), config=tc, eval_data=(Xt, Yt))
-        rec = result.recordings
+        rec = train_student(
+            student, (X, Y), config["training"], seed, eval_data=(Xt, Yt),
+            record_epochs="log", store_activations=True, activation_dtype="float32",
+        ).recordings  # fmt: skip
         with torch.no_grad():
             pre = teacher.layers[0](Xt).double().numpy()
         best = np.stack([_best_sign_aware(pre, rec.at(0, e))[0] for e in rec.epochs])
@@ -137,9 +130,8 @@ class TeacherStrength(Study):
         counts = aligned_students(final, a["alternative_threshold"])
         counts_strict = aligned_students(final, a["align_threshold"])
         shuffled = np.random.default_rng(seed).permutation(strength)
-        variance = float((Yt - Yt.mean(0)).pow(2).sum(1).mean())
         with torch.no_grad():
-            rel = float((student(Xt)[-1] - Yt).pow(2).sum(1).mean()) / variance
+            rel = relative_squared_error(student(Xt)[-1], Yt)
         metrics = {
             "relative_loss": rel,
             "rho_strength_time": _rho(strength, t_align),
@@ -155,12 +147,7 @@ class TeacherStrength(Study):
 
     def claims(self, config: dict[str, Any]) -> list[Claim]:
         a = config["analysis"]
-        paper = "Tian, Jiang, Gong & Morcos 2019; Tian 2020"
-        fitted = Premise(
-            f"the student fitted the teacher (held-out relative loss below {a['fit_tolerance']:g})",
-            Measure("relative_loss", "relative MSE"),
-            interval_below(a["fit_tolerance"]),
-        )
+        paper, fitted = PAPERS, fitted_premise(a["fit_tolerance"])
         return [
             Claim(
                 text="stronger teacher units are learned faster (Spearman ρ of fan-out strength "
