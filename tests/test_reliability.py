@@ -430,3 +430,24 @@ def test_objectives_name_features_for_non_numeric_numpy_input():
     X = np.random.default_rng(0).standard_normal((6, 3))
     with pytest.raises(TypeError, match=r"^features: expected a numeric array, got dtype=<U"):
         VariationalIB(3, 2, 3)(X.astype(str), torch.arange(6) % 3)
+
+
+def test_scale_free_helpers_survive_x1e300():
+    """Found by the fuzz pass after the fixes: fanout_norm gave Inf, probe_layers and
+    pca_components failed inside scikit-learn/numpy, NonlinearIB named its internal 'h'."""
+    from structlearn.analysis.alignment import fanout_norm
+    from structlearn.analysis.probes import probe_layers
+    from structlearn.models.filter_learners import pca_components
+    from structlearn.objectives.bottleneck import NonlinearIB
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    np.testing.assert_allclose(fanout_norm(X * 1e300) / 1e300, fanout_norm(X), rtol=1e-12)
+    np.testing.assert_allclose(pca_components(X * 1e300, 2), pca_components(X, 2), atol=1e-10)
+    y = np.arange(40) % 3
+    a, b = probe_layers([X], y), probe_layers([X * 1e300], y)
+    np.testing.assert_array_equal(a.test_accuracy, b.test_accuracy)
+    with pytest.raises(
+        ValueError, match=r"^features: values up to .*e\+100 overflow the objective's float32"
+    ):
+        NonlinearIB(3, 3)(torch.as_tensor(X * 1e100), torch.as_tensor(y))

@@ -221,3 +221,13 @@ def test_non_finite_seed_metrics_are_refused(tmp_path):
 
     with pytest.raises(ValueError, match=r"non-finite value at seed 0\.x"):
         _Bad().run({"seed": 0, "n_seeds": 1}, _ctx(tmp_path, False))
+
+
+def test_quantity_rows_summarise_over_seeds_and_count_missing_values():
+    from structlearn.studies.base import SeedRecord, quantity_rows
+
+    records = [SeedRecord(s, {"a": {"b": v}, "c": c}, None, 0.0) for s, v, c in
+               [(0, 1.0, None), (1, 2.0, 5.0), (2, 3.0, None)]]  # fmt: skip
+    rows = quantity_rows(records, [("a.b", "b"), ("c", "c")])
+    assert rows[0] == {"quantity": "b", "value over seeds": "2 [-0.484, 4.48]"}
+    assert rows[1]["value over seeds"] == "5 (2 seeds without a value)"

@@ -264,7 +264,8 @@ def fanout_norm(next_weight: Any) -> np.ndarray:
     if isinstance(next_weight, torch.nn.Linear):
         next_weight = next_weight.weight
     w = check_array(next_weight, "next_weight", ndim=2)
-    return np.sqrt((w * w).sum(axis=0))
+    top = _column_scale(w)  # squares of 1e300 overflow: norms of the scaled columns, rescaled
+    return np.sqrt(((w / top) ** 2).sum(axis=0)) * top
 
 
 def merged_fanout_norm(

@@ -199,6 +199,8 @@ def analyze_probes(
         raise ValueError("labels: the training split holds a single class; use more samples")
     train_acc, test_acc = [], []
     for name, x in zip(names, arrays, strict=True):
+        top = float(np.abs(x).max())
+        x = x / top if top > 1e100 else x  # standardising is scale-free; x1e300 overflowed it
         probe = _fit_probe(x[tr], y[tr], C, max_iter, name)
         train_acc.append(probe.score(x[tr], y[tr]))
         test_acc.append(probe.score(x[te], y[te]))

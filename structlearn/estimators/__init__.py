@@ -91,6 +91,9 @@ from structlearn.utils.validation import (
     to_numpy,
 )
 
+#: the kNN mutual information under the name parallel to :func:`knn_entropy` (same function)
+knn_mutual_information = ksg_mutual_information
+
 __all__ = [
     "CMI_METHODS",
     "METHODS",
@@ -127,6 +130,7 @@ __all__ = [
     "kl_divergence",
     "kl_divergence_of_distributions",
     "knn_entropy",
+    "knn_mutual_information",
     "ksg_mutual_information",
     "mixed_mutual_information",
     "mutual_information",

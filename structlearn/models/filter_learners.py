@@ -58,6 +58,8 @@ def pca_components(X: np.ndarray, n: int, name: str = "n") -> np.ndarray:
     X = check_array(X, "X", ndim=2, min_samples=2)
     check_scalar(n, name, kind=int, low=1, high=min(X.shape))
     Xc = X - X.mean(axis=0)
+    top = float(np.abs(Xc).max())
+    Xc = Xc / top if top > 1e100 else Xc  # the axes are scale-free; x1e300 overflowed eigh
     evals, evecs = np.linalg.eigh(Xc.T @ Xc / len(X))
     W = evecs[:, np.argsort(evals)[::-1][: min(n, *X.shape)]].T
     signs = np.sign(W[np.arange(len(W)), np.abs(W).argmax(axis=1)])

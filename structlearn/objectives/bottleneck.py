@@ -220,6 +220,18 @@ def _seeded_linear(in_features: int, out_features: int, gen: torch.Generator) ->
     return layer
 
 
+def _in_dtype(h: torch.Tensor, module: nn.Module) -> torch.Tensor:
+    """``h`` in the module's parameter dtype; values that overflow it are refused by name."""
+    out = h.to(module_dtype(module))
+    if out.dtype != h.dtype and not bool(torch.isfinite(out.detach()).all()):
+        top = float(h.detach().abs().max())
+        raise ValueError(
+            f"features: values up to {top:.3g} overflow the objective's "
+            f"{str(out.dtype).replace('torch.', '')} parameters; rescale them or call .double()"
+        )
+    return out
+
+
 class _InformationBottleneck(Objective):
     """Shared by the IB objectives: β (number or schedule), the epoch, label checks."""
 
@@ -327,7 +339,7 @@ class VariationalIB(_InformationBottleneck):
         return mu, F.softplus(s - 5.0) + 1e-8
 
     def forward(self, features: Features, targets: torch.Tensor | None = None) -> Loss:
-        h = check_tensor(self.select(features), "features", ndim=2).to(module_dtype(self))
+        h = _in_dtype(check_tensor(self.select(features), "features", ndim=2), self)
         y = self._labels(targets, h.shape[0], h.device)
         mu, std = self.encode(h)
         try:
@@ -410,7 +422,7 @@ class NonlinearIB(_InformationBottleneck):
         return self.log_noise_variance.exp()
 
     def _bottleneck(self, features: Features) -> torch.Tensor:
-        h = check_tensor(self.select(features), "features", ndim=2).to(module_dtype(self))
+        h = _in_dtype(check_tensor(self.select(features), "features", ndim=2), self)
         if h.shape[1] != self.bottleneck_dim:
             raise ValueError(
                 f"features: expected {self.bottleneck_dim} features at tap {self.tap}, got "

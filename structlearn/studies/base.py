@@ -342,6 +342,30 @@ def per_seed(records: Sequence[SeedRecord], key: str) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
+def quantity_rows(
+    records: Sequence[SeedRecord], quantities: Sequence[tuple[str, str]]
+) -> list[dict[str, str]]:
+    """A two-column summary table: each ``(dotted key, label)`` with its value over seeds.
+
+    Seeds whose value is ``None`` (a quantity that does not exist there) are left out and counted.
+    """
+    rows = []
+    for key, label in quantities:
+        values = []
+        for r in records:
+            node: Any = r.metrics
+            for part in key.split("."):
+                node = node[part]
+            if node is not None:
+                values.append(float(node))
+        missing = len(records) - len(values)
+        cell = seed_summary(values) if values else "none"
+        if values and missing:
+            cell += f" ({missing} seeds without a value)"
+        rows.append({"quantity": label, "value over seeds": cell})
+    return rows
+
+
 def seed_summary(values: Sequence[float], digits: int = 3) -> str:
     """``"0.943 [0.931, 0.955]"`` (mean and 95% t-interval) for a summary-table cell.
 
@@ -374,5 +398,6 @@ __all__ = [
     "config_fingerprint",
     "per_seed",
     "pinned_threads",
+    "quantity_rows",
     "seed_summary",
 ]

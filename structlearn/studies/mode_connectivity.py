@@ -29,7 +29,7 @@ from structlearn.data.teacher import make_teacher, sample_teacher_data
 from structlearn.models.mlp import MLP
 from structlearn.objectives.supervised import mean_squared_error
 from structlearn.studies._teacher import PAPERS, fitted_premise, teacher_fields, train_student
-from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
+from structlearn.studies.base import SeedRecord, SeedResult, Study, quantity_rows
 from structlearn.studies.claims import (
     Alternative,
     Claim,
@@ -168,20 +168,18 @@ class ModeConnectivityStudy(Study):
         ]
 
     def table(self, config: dict[str, Any], records: list[SeedRecord]) -> list[dict[str, Any]]:
-        rows = []
-        for key, label in (
-            ("test.end_loss", "endpoint loss (held out)"),
-            ("test.line_barrier", "straight-line barrier"),
-            ("test.bend_barrier", "one-bend barrier"),
-            ("train.line_barrier", "straight-line barrier (training inputs)"),
-            ("train.bend_barrier", "one-bend barrier (training inputs)"),
-            ("control_same_basin.line_barrier", "control: same basin, straight line"),
-            ("distance_ab", "‖θa − θb‖ / ‖θa‖"),
-        ):
-            rows.append(
-                {"quantity": label, "value over seeds": seed_summary(per_seed(records, key))}
-            )
-        return rows
+        return quantity_rows(
+            records,
+            [
+                ("test.end_loss", "endpoint loss (held out)"),
+                ("test.line_barrier", "straight-line barrier"),
+                ("test.bend_barrier", "one-bend barrier"),
+                ("train.line_barrier", "straight-line barrier (training inputs)"),
+                ("train.bend_barrier", "one-bend barrier (training inputs)"),
+                ("control_same_basin.line_barrier", "control: same basin, straight line"),
+                ("distance_ab", "‖θa − θb‖ / ‖θa‖"),
+            ],
+        )
 
     def figures(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
         import matplotlib.pyplot as plt

@@ -27,7 +27,7 @@ from structlearn.data.teacher import make_teacher, sample_teacher_data
 from structlearn.models.mlp import MLP
 from structlearn.objectives.supervised import relative_squared_error
 from structlearn.studies._teacher import PAPERS, fitted_premise, teacher_fields, train_student
-from structlearn.studies.base import SeedRecord, SeedResult, Study, seed_summary
+from structlearn.studies.base import SeedRecord, SeedResult, Study, quantity_rows
 from structlearn.studies.claims import (
     Alternative,
     Claim,
@@ -197,18 +197,16 @@ class TeacherStrength(Study):
         ]
 
     def table(self, config: dict[str, Any], records: list[SeedRecord]) -> list[dict[str, Any]]:
-        rows = []
-        for key, label in (
-            ("relative_loss", "held-out relative loss"),
-            ("share_aligned_at_end", "share of teacher units aligned at the end"),
-            ("rho_strength_time", "ρ(strength, epochs to alignment)"),
-            ("rho_strength_count", "ρ(strength, aligned students)"),
-            ("rho_shuffled_strength_time", "control: ρ(shuffled strength, epochs)"),
-        ):
-            vals = [r.metrics[key] for r in records if r.metrics[key] is not None]
-            cell = seed_summary(vals) if vals else "no ranking (constant)"
-            rows.append({"quantity": label, "value over seeds": cell})
-        return rows
+        return quantity_rows(
+            records,
+            [
+                ("relative_loss", "held-out relative loss"),
+                ("share_aligned_at_end", "share of teacher units aligned at the end"),
+                ("rho_strength_time", "ρ(strength, epochs to alignment)"),
+                ("rho_strength_count", "ρ(strength, aligned students)"),
+                ("rho_shuffled_strength_time", "control: ρ(shuffled strength, epochs)"),
+            ],
+        )
 
     def figures(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
         import matplotlib.pyplot as plt
