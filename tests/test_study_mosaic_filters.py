@@ -89,7 +89,7 @@ def test_runs_on_a_folder_of_the_users_images(tmp_path):
         out=tmp_path / "r",
         preset="smoke",
         quiet=True,
-        overrides=[f"data.source=mosaic:{photos}", "n_seeds=1", "methods=[pca,random]"],
+        overrides=[f"data.source=images:{photos}", "n_seeds=1", "methods=[pca,random]"],
     )
     data = json.loads((folder / "metrics.json").read_text())["data"]
     assert data["source_images"] == ["p0.png", "p1.png", "p2.png"]

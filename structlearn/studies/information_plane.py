@@ -1,28 +1,29 @@
 """Study: does a network fit then compress? The information plane on the 12-bit task.
 
-Claims tested (rules and thresholds in :mod:`structlearn.studies._information_plane_claims`)
------------------------------------------------------------------------------------------
+Claims tested
+-------------
+The rules and thresholds are in the private module ``structlearn.studies._information_plane_claims``.
 R. Shwartz-Ziv & N. Tishby, "Opening the black box of deep neural networks via information",
 arXiv:1703.00810 (2017), on a tanh network 12-10-7-5-4-3-2 trained on their 12-bit task with
 I(X;T) measured by binning every unit into 30 bins on [-1, 1]:
 
-(i) after fitting, the layers *compress* (I(X;T) falls after its peak), and most of training is
-    spent compressing: measured per seed on the hidden layers below the binning ceiling
-    (a layer whose I(X;T) stays within ``verdict.ceiling_margin`` of log 4096 at every epoch
-    resolves every input and cannot register a drop) and as the share of training epochs after
-    each compressing layer's peak; premise: the network has fitted (train accuracy >=
-    ``verdict.fit_accuracy``); alternatives: IDNNs' 29 bins (edges ``linspace(-1, 1, 30)``; ours
-    are 30 equal bins) and KDE with an assumed noise variance; control: the untrained network.
-(ii) the gradient SNR falls from drift to diffusion around the end of fitting (alternative: the
-    onset of compression; control: the middle of training).
-(iii) the final layers lie close to the IB curve, measured as the *horizontal excess* (I(X;T)
-    beyond the least any encoder needs for its I(T;Y)) and the IB Lagrangian gap at the matched
-    beta (the vertical gap is ~0 for any sufficient layer: the identity encoder is the control);
-    and the layer's encoder p(t|x) and decoder p(y|t) satisfy the IB self-consistent equations
-    (:func:`structlearn.estimators.ib_self_consistency`; control: the untrained network). Both
-    under the stochastic-label variant p(y=1|x) = sigmoid(s(x)/T) of the task's rule (with
-    deterministic labels the curve is the trivial diagonal), where binned layers are exact
-    encoders.
+- (i) after fitting, the layers *compress* (I(X;T) falls after its peak), and most of training
+  is spent compressing: measured per seed on the hidden layers below the binning ceiling (a layer
+  whose I(X;T) stays within ``verdict.ceiling_margin`` of log 4096 at every epoch resolves every
+  input and cannot register a drop) and as the share of training epochs after each compressing
+  layer's peak; premise: the network has fitted (train accuracy >= ``verdict.fit_accuracy``);
+  alternatives: IDNNs' 29 bins (edges ``linspace(-1, 1, 30)``; ours are 30 equal bins) and KDE
+  with an assumed noise variance; control: the untrained network.
+- (ii) the gradient SNR falls from drift to diffusion around the end of fitting (alternative: the
+  onset of compression; control: the middle of training).
+- (iii) the final layers lie close to the IB curve, measured as the *horizontal excess* (I(X;T)
+  beyond the least any encoder needs for its I(T;Y)) and the IB Lagrangian gap at the matched
+  beta (the vertical gap is ~0 for any sufficient layer: the identity encoder is the control);
+  and the layer's encoder p(t|x) and decoder p(y|t) satisfy the IB self-consistent equations
+  (:func:`structlearn.estimators.ib_self_consistency`; control: the untrained network). Both
+  under the stochastic-label variant p(y=1|x) = sigmoid(s(x)/T) of the task's rule (with
+  deterministic labels the curve is the trivial diagonal), where binned layers are exact
+  encoders.
 
 A. M. Saxe et al., "On the information bottleneck theory of deep learning", ICLR (2018): with
 ReLU (bins over each layer's range; Saxe et al. used 100, the alternative) the compression

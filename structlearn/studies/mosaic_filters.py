@@ -48,6 +48,8 @@ from structlearn.studies.claims import (
 
 METHODS = ("sparse_coding", "ica_infomax", "gaussian_infomax", "mcr2", "pca", "random")
 MCR2_LABELS = ("source", "tile")
+#: mosaics are cut from the bundled photographs or from the images in a folder
+SOURCES = ("mosaic", "photos", "images")
 HIGHER_ORDER = {"sparse_coding": "Olshausen & Field 1996", "ica_infomax": "Bell & Sejnowski 1997"}
 SECOND_ORDER = {"pca": "Hancock, Baddeley & Smith 1992", "gaussian_infomax": "Linsker 1988"}
 _WIDTH = {"n_filters": Field(int, 256, low=1, high=4096, doc="units in the layer")}
@@ -55,7 +57,7 @@ _WIDTH = {"n_filters": Field(int, 256, low=1, high=4096, doc="units in the layer
 SCHEMA = {
     **seeds_fragment(3),
     "data": data_fragment(
-        ("mosaic",),
+        SOURCES,
         "mosaic",
         n_samples=Field(int, 20000, low=100, high=10**6, doc="number of mosaic images"),
         grid=Field(list, [3, 3], item=int, length=2, low=1, high=16, doc="tiles per side"),
@@ -159,10 +161,14 @@ def learn_filters(name: str, X: np.ndarray, mosaic: Mosaic, cfg: dict[str, Any],
 
 
 def source_images(data: dict[str, Any]) -> tuple[list[Any] | None, dict[str, Any]]:
-    """The photographs a ``mosaic`` / ``mosaic:DIR`` source cuts tiles from, and what was read."""
+    """The photographs the mosaics' tiles are cut from, and what was read.
+
+    ``mosaic`` or ``photos``: the bundled photographs (``data.images`` picks some);
+    ``mosaic:DIR`` or ``images:DIR``: every readable image in ``DIR`` (grey), skipped files named.
+    """
     from structlearn.data.natural import NaturalImage, scan_image_directory
 
-    spec = parse_source(data["source"], ("mosaic",))
+    spec = parse_source(data["source"], SOURCES)
     if spec.path is None:
         return (data["images"] or None), {"source": spec.text}
     found, skipped = scan_image_directory(spec.path)
