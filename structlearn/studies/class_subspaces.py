@@ -3,7 +3,7 @@ r"""Study: do MCR² features of different classes lie in orthogonal low-dimensio
 Claim (Yu, Chan, You, Song & Ma 2020, "Learning diverse and discriminative representations via the
 principle of maximal coding rate reduction"): maximising the rate reduction ΔR of features on the
 unit sphere spreads the classes over (near) orthogonal subspaces of low dimension, unlike
-cross-entropy's features (their Fig. 3: |cos| between features sorted by class is block diagonal).
+cross-entropy's features (their Fig. 3: :math:`|\cos|` between features sorted by class is block diagonal).
 
 Per seed: one MLP ``n_features -> width -> t_dim`` (``activation`` on both layers; T is the
 ``t_dim`` layer) is trained with MCR² (ε as in the paper, features projected on the sphere) and,
@@ -11,7 +11,7 @@ with the same seed, with cross-entropy through an added linear readout. On the h
 features T projected on the sphere (:mod:`structlearn.analysis.class_geometry`): the largest
 principal-angle cosine between every pair of class subspaces of dimension ``subspace_dim``, averaged
 over pairs (lower = more orthogonal), the mean squared cosine over all principal angles (the
-alternative summary), every class's effective rank, and the |cos| heat map. Control: the same
+alternative summary), every class's effective rank, and the :math:`|\cos|` heat map. Control: the same
 features with the labels shuffled before the subspaces are computed (no class structure left).
 """
 
