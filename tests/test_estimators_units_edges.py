@@ -283,3 +283,40 @@ def test_complex_input_is_refused_by_name(method):
             entropy(x + 1j * x, method=method, **options)
     with pytest.raises(ValueError, match=r"z: expected real numbers.*complex"):
         mutual_information(x, y, "knn", z=x[:, 0] * 1j)
+
+
+def test_audit_leftovers_bin_index_random_state_and_scalar_distribution():
+    """F9/F11 reproducers: an index outside [0, n_bins) at a subnormal range, an error naming no
+    argument for random_state=-1, and a scalar accepted as a distribution."""
+    from structlearn.estimators import bin_indices, entropy_of_distribution, mutual_information
+
+    assert bin_indices(np.array([[5e-324, 0.0]]), 1).tolist() == [[0, 0]]
+    assert bin_indices(np.array([[-1e308, 1e308, 0.0]]), 2).tolist() == [[0, 1, 1]]
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="random_state: expected a non-negative int, got -1"):
+        mutual_information(
+            rng.random((50, 1)), rng.random((50, 1)), return_baseline=True, random_state=-1
+        )
+    with pytest.raises(ValueError, match="p: expected an array of probabilities"):
+        entropy_of_distribution(np.array(1.0))
+    # a joint distribution of three variables is a distribution: its entropy is that of its cells
+    assert entropy_of_distribution(np.full((2, 2, 2), 1 / 8)) == pytest.approx(np.log(8))
+
+
+def test_information_plane_binning_codes_labels_by_class():
+    """F8: a label of 10**9 raised a 440 GiB MemoryError; the plane is that of labels 0..k-1."""
+    from structlearn.estimators.binning import (
+        information_plane_binning,
+        information_plane_binning_batch,
+    )
+
+    rng = np.random.default_rng(0)
+    act = rng.uniform(-1, 1, size=(60, 3))
+    y = np.tile([0, 1, 2], 20)
+    big = np.where(y == 2, 10**9, y)
+    assert information_plane_binning(act, big, n_bins=5) == information_plane_binning(
+        act, y, n_bins=5
+    )
+    a = information_plane_binning_batch([act, act * 0.5], big, n_bins=5)
+    b = information_plane_binning_batch([act, act * 0.5], y, n_bins=5)
+    assert np.array_equal(np.asarray(a), np.asarray(b))

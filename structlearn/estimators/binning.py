@@ -72,8 +72,9 @@ def _digitize(
     lo, hi = value_range if value_range is not None else (float(x.min()), float(x.max()))
     if hi <= lo:
         return np.zeros(x.shape, dtype=np.int64)
-    codes = np.floor((x - lo) * (n_bins / (hi - lo)))
-    return np.clip(codes, 0, n_bins - 1).astype(np.int64)
+    scale = max(abs(lo), abs(hi))  # work in units of the range's magnitude: no overflow or 0·inf
+    frac = (x / scale - lo / scale) / (hi / scale - lo / scale)
+    return np.clip(np.floor(frac * n_bins), 0, n_bins - 1).astype(np.int64)
 
 
 def bin_indices(
@@ -220,7 +221,7 @@ def information_plane_binning(
     """
     vr = _check_bins(n_bins, value_range, None)
     act = check_array(activations, "activations", ndim=2)
-    y = check_labels(labels, "labels", n_samples=act.shape[0])
+    y = np.unique(check_labels(labels, "labels", n_samples=act.shape[0]), return_inverse=True)[1]
     return _plane_from_codes(_digitize(act, n_bins, vr, None), y, int(y.max()) + 1)
 
 
@@ -259,7 +260,10 @@ def information_plane_binning_batch(
     snaps = [check_array(a, f"activations[{i}]", ndim=2) for i, a in enumerate(activations)]
     if not snaps:
         raise ValueError("activations: expected at least one snapshot, got none")
-    y = check_labels(labels, "labels", n_samples=snaps[0].shape[0])
+    # classes coded 0..k-1 by class, not by value: a label of 10**9 costs nothing
+    y = np.unique(check_labels(labels, "labels", n_samples=snaps[0].shape[0]), return_inverse=True)[
+        1
+    ]
     for i, a in enumerate(snaps):
         if a.shape[0] != y.shape[0]:
             raise ValueError(

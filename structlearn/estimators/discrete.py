@@ -201,6 +201,10 @@ def entropy_of_distribution(
     ...
     ValueError: p: expected probabilities summing to 1, got sums from 10 to 10; pass normalize=True to divide by the sum
     """
+    if np.ndim(p) == 0:
+        raise ValueError(
+            f"p: expected an array of probabilities (a distribution), got the scalar {p!r}"
+        )
     arr = check_array(p, "p", ndim=tuple(range(1, 33)))
     if arr.size == 0 or (axis is not None and arr.shape[axis] == 0):
         raise ValueError(f"p: expected at least one probability, got shape {arr.shape}")

@@ -294,6 +294,8 @@ def check_random_state(seed: int | np.random.Generator | None) -> np.random.Gene
     >>> bool(check_random_state(0).integers(100) == check_random_state(0).integers(100))
     True
     """
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
+        raise ValueError(f"random_state: expected a non-negative int, got {seed}")
     if seed is None or isinstance(seed, numbers.Integral):
         return np.random.default_rng(seed)
     if isinstance(seed, np.random.Generator):
