@@ -248,6 +248,10 @@ class LayerEntropies(AnalysisResult):
         :math:`\\sum_i \\hat h(z_i)`.
     total_correlation_nats : ndarray (n_layers,)
         ``marginal_nats - gaussian_nats`` (a lower bound on the total correlation).
+    total_correlation_floor_nats : ndarray (n_layers,)
+        The same difference on the layer with every unit permuted independently over samples
+        (true total correlation 0): the estimators' bias floor. A total correlation at or below
+        it (it is often negative on small samples) cannot be told from independent units.
     knn_nats, knn_bias_nats : ndarray (n_layers,)
         Kozachenko--Leonenko entropy of the whole layer and its bias on a Gaussian of the same
         covariance, dimension and sample count; NaN (``None`` in :meth:`to_dict`) where the
@@ -268,6 +272,7 @@ class LayerEntropies(AnalysisResult):
     knn_nats: np.ndarray
     knn_bias_nats: np.ndarray
     knn_max_dim: int
+    total_correlation_floor_nats: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; entries not computed (NaN) become ``None``."""
@@ -340,6 +345,7 @@ def _entropies(
     rng: np.random.Generator,
 ) -> LayerEntropies:
     cols: dict[str, list[float]] = {key: [] for key in ("g", "m", "knn", "bias", "d", "c")}
+    floor: list[float] = []
     for a in arrays:
         z, n_constant = normalise_layer(a, normalisation, n_components)
         if z.shape[1] == 0:
@@ -349,6 +355,8 @@ def _entropies(
         h_knn, bias = _knn_with_bias(z, k, rng) if z.shape[1] <= knn_max_dim else (np.nan,) * 2
         for key, v in zip(cols, (g, m, h_knn, bias, z.shape[1], n_constant), strict=True):
             cols[key].append(v)
+        independent = np.column_stack([rng.permutation(col) for col in z.T])
+        floor.append(m - gaussian_entropy(independent))  # same marginals, no dependence
     if any(cols["c"]):
         warnings.warn(
             f"layers: dropped constant units (per layer {cols['c']}); their differential entropy "
@@ -371,6 +379,7 @@ def _entropies(
         knn_nats=np.array(cols["knn"]),
         knn_bias_nats=np.array(cols["bias"]),
         knn_max_dim=int(knn_max_dim),
+        total_correlation_floor_nats=np.array(floor),
     )
 
 
