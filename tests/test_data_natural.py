@@ -89,7 +89,10 @@ def test_image_directory_round_trips_written_files_and_skips_broken_ones(tmp_pat
     Image.fromarray(rgb).save(tmp_path / "a_rgb.png")
     (tmp_path / "c_broken.png").write_bytes(b"not a png at all")
     (tmp_path / "notes.txt").write_text("ignored")
-    with pytest.warns(UserWarning, match="c_broken.png"):
+    with (
+        pytest.warns(UserWarning, match="c_broken.png"),
+        pytest.warns(UserWarning, match="notes.txt"),
+    ):
         images = load_image_directory(tmp_path)
     assert [im.name for im in images] == ["a_rgb.png", "b_grey.png"]
     assert all(im.source == str(tmp_path) for im in images)

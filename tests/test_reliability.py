@@ -310,7 +310,7 @@ def test_objectives_accept_float64_float16_bfloat16_and_numpy():
             InfoMaxICA(4, random_state=0),
         ):
             a, b = obj(h, y).total, obj(x, y).total
-            assert float(b) == pytest.approx(float(a), rel=0.02)
+            assert b.item() == pytest.approx(a.item(), rel=0.02)
 
 
 def test_nonlinear_ib_noise_does_not_depend_on_memory_layout():
@@ -436,7 +436,7 @@ def test_scale_free_helpers_survive_x1e300():
     """Found by the fuzz pass after the fixes: fanout_norm gave Inf, probe_layers and
     pca_components failed inside scikit-learn/numpy, NonlinearIB named its internal 'h'."""
     from structlearn.analysis.alignment import fanout_norm
-    from structlearn.analysis.probes import probe_layers
+    from structlearn.analysis.probes import analyze_probes
     from structlearn.models.filter_learners import pca_components
     from structlearn.objectives.bottleneck import NonlinearIB
 
@@ -445,7 +445,7 @@ def test_scale_free_helpers_survive_x1e300():
     np.testing.assert_allclose(fanout_norm(X * 1e300) / 1e300, fanout_norm(X), rtol=1e-12)
     np.testing.assert_allclose(pca_components(X * 1e300, 2), pca_components(X, 2), atol=1e-10)
     y = np.arange(40) % 3
-    a, b = probe_layers([X], y), probe_layers([X * 1e300], y)
+    a, b = analyze_probes([X], y), analyze_probes([X * 1e300], y)
     np.testing.assert_array_equal(a.test_accuracy, b.test_accuracy)
     with pytest.raises(
         ValueError, match=r"^features: values up to .*e\+100 overflow the objective's float32"
