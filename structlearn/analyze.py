@@ -113,6 +113,16 @@ def _figure() -> tuple[Any, Any]:
     return fig, ax
 
 
+def _figures(**draws: Any) -> dict[str, Any]:
+    """One figure per ``name=plot_method`` (each drawn on a fresh axes)."""
+    figs = {}
+    for name, draw in draws.items():
+        fig, ax = _figure()
+        draw(ax=ax)
+        figs[name] = fig
+    return figs
+
+
 # -------------------------------------------------------------------------------------- kinds
 def _geometry(args: argparse.Namespace) -> tuple[tuple[int, int], np.ndarray | None, str]:
     """(H, W), the tile map or None, and the geometry in words, from the locality options."""
@@ -159,11 +169,7 @@ def _locality(args: argparse.Namespace) -> Analysis:
             "layer was trained on, or --transpose when filters are columns"
         )
     res = analyze_filters(W, shape, tile_map, threshold=args.threshold)
-    figs = {}
-    for name, draw in (("locality", res.plot), ("filters", res.plot_gallery)):
-        fig, ax = _figure()
-        draw(ax=ax)
-        figs[name] = fig
+    figs = _figures(locality=res.plot, filters=res.plot_gallery)
     return Analysis(
         metrics=res.to_dict(),
         figures=figs,
@@ -184,11 +190,7 @@ def _pixel_mi(args: argparse.Namespace) -> Analysis:
     res = analyze_pixel_mi(
         data.images, args.max_distance, n_bins=args.n_bins, random_state=args.seed
     )
-    figs = {}
-    for name, draw in (("decay", res.plot), ("map", res.plot_map)):
-        fig, ax = _figure()
-        draw(ax=ax)
-        figs[name] = fig
+    figs = _figures(decay=res.plot, map=res.plot_map)
     metrics = {"data": data.to_dict(), **res.to_dict()}
     return Analysis(
         metrics=metrics,
@@ -277,11 +279,7 @@ def _info_plane(args: argparse.Namespace) -> Analysis:
     res = analyze_information_plane(
         run, estimator=args.estimator, n_bins=args.n_bins, random_state=args.seed
     )
-    figs = {}
-    for name, draw in (("information_plane", res.plot), ("gradient_snr", res.plot_snr)):
-        fig, ax = _figure()
-        draw(ax=ax)
-        figs[name] = fig
+    figs = _figures(information_plane=res.plot, gradient_snr=res.plot_snr)
     return Analysis(
         metrics=res.to_dict(),
         figures=figs,
@@ -319,11 +317,7 @@ def _alignment(args: argparse.Namespace) -> Analysis:
             )
         norms = fanout_norm(weight)
     res = analyze_alignment(unit_correlation(teacher, student), norms)
-    figs = {}
-    for name, draw in (("specialisation", res.plot), ("coverage", res.plot_counts)):
-        fig, ax = _figure()
-        draw(ax=ax)
-        figs[name] = fig
+    figs = _figures(specialisation=res.plot, coverage=res.plot_counts)
     return Analysis(
         metrics=res.to_dict(),
         figures=figs,

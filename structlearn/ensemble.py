@@ -948,3 +948,36 @@ def train_networks(
             )
         )
     return out
+
+
+def train_classifier_mlps(
+    widths: Sequence[int],
+    activation: str,
+    X: Any,
+    y: Any,
+    *,
+    seeds: Sequence[int],
+    section: Mapping[str, Any],
+) -> tuple[list[Any], list[TrainResult]]:
+    """One MLP classifier of ``widths`` per seed, trained on (X, y) with a study's ``training``.
+
+    Each network starts as ``MLP(widths, activation, random_state=seed)``; they are trained by
+    :func:`train_networks` (together unless ``section["ensemble"]`` is False), cross-entropy,
+    batch size capped at the sample count, nothing recorded. Returns the trained networks (in
+    evaluation mode) and one :class:`TrainResult` each (its ``history`` per epoch).
+    """
+    from structlearn.models.mlp import MLP
+    from structlearn.objectives.supervised import CrossEntropy
+
+    Xt, yt = torch.as_tensor(np.asarray(X), dtype=torch.float32), torch.as_tensor(np.asarray(y))
+    batch = min(section.get("batch_size") or len(Xt), len(Xt))
+    config = TrainConfig.from_section(
+        {**section, "batch_size": batch}, seed=int(seeds[0]), record_epochs="none",
+        record_gradients=False, store_activations=False,
+    )  # fmt: skip
+    nets = [MLP(list(widths), activation, random_state=int(s)) for s in seeds]
+    results = train_networks(
+        nets, CrossEntropy(), [(Xt, yt)] * len(nets), seeds=list(seeds), config=config,
+        ensemble=bool(section.get("ensemble", True)),
+    )  # fmt: skip
+    return [n.eval() for n in nets], results

@@ -534,3 +534,23 @@ def test_full_batch_and_per_network_evaluation_sets():
         assert result.networks[i].final_metrics["eval_accuracy"] == pytest.approx(
             single.final_metrics["eval_accuracy"]
         )
+
+
+def test_train_classifier_mlps_same_networks_together_or_one_by_one():
+    """The studies' helper: both paths give the same trained weights (float32 rounding) and the
+    same per-epoch history length, and the section's batch size is capped at the sample count."""
+    from structlearn.ensemble import train_classifier_mlps
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    section = {"optimizer": "adam", "lr": 0.05, "epochs": 15, "batch_size": 10**6}
+    a, ra = train_classifier_mlps([3, 5, 2], "tanh", X, y, seeds=[1, 2], section=section)
+    b, rb = train_classifier_mlps(
+        [3, 5, 2], "tanh", X, y, seeds=[1, 2], section={**section, "ensemble": False}
+    )
+    for na, nb in zip(a, b):
+        for pa, pb in zip(na.parameters(), nb.parameters()):
+            assert torch.allclose(pa, pb, atol=1e-5)
+    assert [len(r.history) for r in ra] == [len(r.history) for r in rb] == [16, 16]  # + epoch 0
+    assert ra[0].history[-1]["train_accuracy"] > 0.8

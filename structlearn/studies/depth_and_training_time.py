@@ -16,12 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from structlearn.config import Field, seeds_fragment, training_fragment
 from structlearn.data.preprocess import split_dataset
 from structlearn.data.sources import data_fragment, load_source
-from structlearn.models.mlp import MLP
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -50,7 +48,9 @@ SCHEMA = {
         "activation": Field(str, "tanh", choices=["tanh", "relu"]),
     },
     "n_networks": Field(int, 4, low=2, high=200, doc="networks per depth and seed"),
-    "training": training_fragment(optimizer="adam", lr=4e-4, epochs=1500, batch_size=512),
+    "training": training_fragment(
+        optimizer="adam", lr=4e-4, epochs=1500, batch_size=512, ensemble=True
+    ),
     "analysis": {
         "fit_accuracy": Field(float, 0.9, low=0.5, high=1.0, doc="'fitted': training accuracy"),
         "alternative_accuracy": Field(float, 0.8, low=0.5, high=1.0, doc="alternative threshold"),
@@ -62,35 +62,27 @@ SCHEMA = {
 
 
 def epochs_to_fit(history: list[dict[str, float]], accuracy: float) -> int:
-    """First epoch (1-based) whose mean training accuracy reaches ``accuracy``; len + 1 if none.
+    """First epoch whose mean training accuracy reaches ``accuracy``; the last epoch + 1 if none.
 
-    >>> epochs_to_fit([{"train_accuracy": a} for a in (0.5, 0.8, 0.95, 0.9)], 0.9)
-    3
-    >>> epochs_to_fit([{"train_accuracy": 0.5}], 0.9)
-    2
+    ``history`` as :func:`structlearn.train.train` returns it (a row per epoch, ``epoch`` 0 first,
+    without a training accuracy).
+
+    >>> rows = [{"epoch": 0}] + [{"epoch": e, "train_accuracy": a} for e, a in enumerate((0.5, 0.95, 0.8), 1)]
+    >>> epochs_to_fit(rows, 0.9), epochs_to_fit(rows, 0.99)
+    (2, 4)
     """
-    for i, row in enumerate(history):
-        if row.get("train_accuracy", 0.0) >= accuracy:
-            return i + 1
-    return len(history) + 1
+    for row in history:
+        if row.get("train_accuracy", -1.0) >= accuracy:
+            return int(row["epoch"])
+    return int(history[-1]["epoch"]) + 1
 
 
 def _train_group(config, X, y, depth: int, seeds: list[int]):
-    from structlearn.ensemble import train_ensemble
-    from structlearn.models.stacked_mlp import StackedMLP
-    from structlearn.objectives.supervised import CrossEntropy
-    from structlearn.train import TrainConfig
+    from structlearn.ensemble import train_classifier_mlps
 
     widths = [X.shape[1], *config["network"]["widths"][:depth], int(y.max()) + 1]
-    nets = [MLP(widths, config["network"]["activation"], random_state=s) for s in seeds]
-    section = dict(config["training"])
-    section["batch_size"] = min(section["batch_size"] or len(X), len(X))
-    tc = TrainConfig.from_section(
-        section, seed=seeds[0], record_epochs="none", record_gradients=False,
-        store_activations=False,
-    )  # fmt: skip
-    data = (torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y))
-    return train_ensemble(StackedMLP.from_mlps(nets), CrossEntropy(), data, seeds=seeds, config=tc)
+    act = config["network"]["activation"]
+    return train_classifier_mlps(widths, act, X, y, seeds=seeds, section=config["training"])[1]
 
 
 class DepthAndTrainingTime(Study):
@@ -115,15 +107,15 @@ class DepthAndTrainingTime(Study):
                 for i in range(2 * n if depth == min(config["network"]["depths"]) else n)
             ]
             result = _train_group(config, split.X_train, split.y_train, depth, seeds)
-            fit = [epochs_to_fit(r.history, a["fit_accuracy"]) for r in result.networks]
-            alt = [epochs_to_fit(r.history, a["alternative_accuracy"]) for r in result.networks]
+            fit = [epochs_to_fit(r.history, a["fit_accuracy"]) for r in result]
+            alt = [epochs_to_fit(r.history, a["alternative_accuracy"]) for r in result]
             budget = config["training"]["epochs"]
             depths[str(depth)] = {
                 "median_epochs_to_fit": float(np.median(fit[:n])),
                 "median_epochs_to_fit_alternative": float(np.median(alt[:n])),
                 "share_fitted": float(np.mean(np.array(fit[:n]) <= budget)),
                 "final_train_accuracy": float(
-                    np.mean([r.history[-1]["train_accuracy"] for r in result.networks[:n]])
+                    np.mean([r.history[-1]["train_accuracy"] for r in result[:n]])
                 ),
                 "epochs_to_fit": fit[:n],
             }

@@ -50,7 +50,9 @@ SCHEMA = {
         "activation": Field(str, "tanh", choices=["tanh", "relu"]),
     },
     "n_networks": Field(int, 6, low=2, high=200, doc="networks per seed (pairs compared)"),
-    "training": training_fragment(optimizer="adam", lr=4e-4, epochs=1500, batch_size=512),
+    "training": training_fragment(
+        optimizer="adam", lr=4e-4, epochs=1500, batch_size=512, ensemble=True
+    ),
     "analysis": {
         "diverse_below": Field(float, 0.5, low=0.0, high=1.0, doc="'diverse': CKA below this"),
         "fit_above": Field(float, 0.9, low=0.0, high=1.0, doc="premise: training accuracy"),
@@ -59,24 +61,12 @@ SCHEMA = {
 
 
 def _train_networks(config: dict[str, Any], X, y, seeds: list[int]):
-    from structlearn.ensemble import train_ensemble
-    from structlearn.models.stacked_mlp import StackedMLP
-    from structlearn.objectives.supervised import CrossEntropy
-    from structlearn.train import TrainConfig
+    from structlearn.ensemble import train_classifier_mlps
 
     widths = [X.shape[1], *config["network"]["hidden"], int(y.max()) + 1]
     act = config["network"]["activation"]
     untrained = [MLP(widths, act, random_state=s) for s in seeds]
-    stacked = StackedMLP.from_mlps([MLP(widths, act, random_state=s) for s in seeds])
-    section = dict(config["training"])
-    section["batch_size"] = min(section["batch_size"] or len(X), len(X))
-    tc = TrainConfig.from_section(
-        section, seed=seeds[0], record_epochs="none", record_gradients=False,
-        store_activations=False,
-    )  # fmt: skip
-    Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
-    result = train_ensemble(stacked, CrossEntropy(), (Xt, yt), seeds=seeds, config=tc)
-    trained = [result.model.network(i).eval() for i in range(len(seeds))]
+    trained, _ = train_classifier_mlps(widths, act, X, y, seeds=seeds, section=config["training"])
     return trained, untrained
 
 
