@@ -57,11 +57,11 @@ def polar_signals(
     n_angles = check_count(n_angles, "n_angles", low=2)
     height, width = images.shape[1:]
     y0, x0 = (height - 1) / 2, (width - 1) / 2
+    if min(height, width) < 2:
+        raise ValueError(f"images: need at least 2 pixels per side for rings, got {images.shape}")
     if max_radius is None:
         max_radius = min(y0, x0)
     check_scalar(max_radius, "max_radius", low=0, low_inclusive=False)
-    if max_radius <= 0:  # a 1-pixel side: no ring fits
-        raise ValueError(f"images: need at least 2 pixels per side for rings, got {images.shape}")
     radii = max_radius * np.arange(1, n_rings + 1) / n_rings
     theta = 2 * np.pi * np.arange(n_angles) / n_angles
     rows = y0 - radii[:, None] * np.sin(theta)[None]
