@@ -11,10 +11,10 @@ and 1) sampled on ``rings`` concentric circles at ``angles`` angles (:mod:`struc
 so a rotation of the digit is a circular shift of the multichannel signal. Per seed: a stratified
 split; a vector ReduNet on the flattened signals and a shift-invariant ReduNet on the signals, both
 with the same η, ε, λ and depth. (a) ΔR per layer of the training features
-(:mod:`structlearn.analysis.layer_rate_reduction`), on held-out features, at another ε, and for
-two controls: the same layers with operators conjugated by random signed permutations (same
-spectra), the control; and, described but no control, a ReduNet built from shuffled labels
-measured with the true labels (its expansion raises R, the label-free half of ΔR). (b) On
+(:mod:`structlearn.analysis.layer_rate_reduction`), on held-out features and at another ε; the
+control: the same layers with operators conjugated by random signed permutations (same spectra);
+described, not a control: a ReduNet built from shuffled labels, measured with the true labels (its
+expansion raises R, the label-free half of ΔR, whatever the labels). (b) On
 held-out signals and evenly spaced shifts (:mod:`structlearn.analysis.shift_invariance`): the share
 of changed nearest-subspace predictions (the paper's classifier, subspaces of the training
 features), of the network's own classifier, and the cosine of features up to re-alignment.
@@ -91,6 +91,8 @@ def _signals(config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
     images = np.stack(data.require_images("redunet_layers"))
     if images.ndim != 3:
         raise ConfigError(f"data.source: redunet_layers needs grey images, got {images.shape[1:]}")
+    if data.y is None:
+        raise ConfigError(f"data.source: redunet_layers needs labels; {data.source!r} has none")
     if len(d["classes"]) < 2:
         raise ConfigError(f"data.classes: expected two or more labels, got {d['classes']}")
     rng = np.random.default_rng(config["seed"])
