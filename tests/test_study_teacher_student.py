@@ -11,8 +11,9 @@ from structlearn.config import ConfigError
 from structlearn.data.teacher import make_teacher, sample_teacher_data
 from structlearn.experiment import load_config, run_experiment
 from structlearn.models.mlp import MLP
+from structlearn.studies._teacher_student_measure import measure_student
 from structlearn.studies.claims import evaluate
-from structlearn.studies.teacher_student import STUDY, measure_student
+from structlearn.studies.teacher_student import STUDY
 
 CONFIG = "experiments/teacher_student.yaml"
 TINY = [
