@@ -40,7 +40,9 @@ def test_the_readme_lists_every_studys_sources_as_its_schema_does():
         )
         if field is None or not isinstance(field.choices, SourceChoices):
             continue
-        assert name in table, f"README 'On your own data': add a row for {name} (its data.source choices)"
+        assert name in table, (
+            f"README 'On your own data': add a row for {name} (its data.source choices)"
+        )
         assert sorted(table[name]) == sorted(field.choices), name
         assert table[name][0] == next(
             p for p in field.choices if p.split("[")[0].split(":")[0] == field.default.split(":")[0]
