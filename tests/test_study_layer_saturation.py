@@ -48,7 +48,11 @@ def test_smoke_measurements_are_consistent(smoke):
                 agree, config["maps"]["tolerance"]
             )
             assert all(0.0 <= a <= 1.0 for a in agree)
-    assert {p.stem for p in (folder / "figures").glob("*.png")} == {"probe_curves", "maps_2d"}
+    assert {p.stem for p in (folder / "figures").glob("*.png")} == {
+        "probe_curves",
+        "maps_2d",
+        "maps_3d",
+    }
 
 
 def test_the_3d_page_is_the_first_seeds_maps_and_is_linked(smoke):

@@ -270,13 +270,18 @@ class LayerSaturation(Study):
         from structlearn.studies._layer_saturation_figures import probe_curves
 
         first = records[0]
+        n = len(first.artefacts["maps2"].labels)
         return {
             "probe_curves": probe_curves(config, records),
             "maps_2d": (
                 first.artefacts["maps2"].figure(),
-                f"2-D t-SNE maps of {len(first.artefacts['maps2'].labels)} held-out samples at "
-                f"every layer (seed {first.seed}); title: share of 10 map neighbours with the "
-                "point's label. Rotatable 3-D maps: maps3d.html.",
+                f"2-D t-SNE maps of {n} held-out samples at every layer (seed {first.seed}); "
+                "title: share of each point's 10 map neighbours that carry its label.",
+            ),
+            "maps_3d": (
+                first.artefacts["maps3"].figure(),
+                f"3-D t-SNE maps of the same {n} samples, one still view; maps3d.html (linked "
+                "below) rotates them.",
             ),
         }
 
