@@ -37,7 +37,7 @@ def probe_curves(config: dict[str, Any], records: list[SeedRecord]) -> tuple[Any
                 rotation=90, va="bottom", fontsize="small", color="C0")  # fmt: skip
     ax.set_xticks(x, names)
     ax.set_ylabel("held-out accuracy")
-    ax.legend(frameon=False, fontsize="small", loc="lower right")
+    ax.legend(frameon=False, fontsize="small", loc="lower left", bbox_to_anchor=(0.06, 0.0))
     caption = (
         "Probe accuracy on the held-out split at the input and every hidden layer (Alain & Bengio "
         "2016), one line per seed: linear and kNN probes of the trained networks, linear probes of "
