@@ -124,3 +124,12 @@ def test_runs_on_an_npz_source_and_refuses_unlabelled_data(tmp_path):
     with pytest.raises(ValueError, match=r"data\.source"):
         run_experiment(CONFIG, out=tmp_path / "r2", preset="smoke", quiet=True,
                        overrides=[f"data.source=npz:{tmp_path / 'u.npz'}"])  # fmt: skip
+
+
+@pytest.mark.parametrize("hidden", ["[]", "[64]"])
+def test_fewer_than_two_hidden_layers_are_refused(hidden, tmp_path):
+    from structlearn.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"network\.hidden: expected at least 2"):
+        run_experiment(CONFIG, out=tmp_path / "r", preset="smoke", quiet=True,
+                       overrides=[f"network.hidden={hidden}"])  # fmt: skip

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from structlearn.analysis.probes import analyze_layer_maps, analyze_probes, saturation_index
-from structlearn.config import Field, seeds_fragment, training_fragment
+from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
 from structlearn.data.preprocess import split_dataset
 from structlearn.data.sources import data_fragment, load_source
 from structlearn.models.mlp import MLP
@@ -122,6 +122,11 @@ class LayerSaturation(Study):
     batch_seeds = True
 
     def prepare(self, config: dict[str, Any]) -> Any:
+        if len(config["network"]["hidden"]) < 2:
+            raise ConfigError(
+                "network.hidden: expected at least 2 hidden layers (a saturation layer before the "
+                f"last needs two), got {config['network']['hidden']}"
+            )
         data = load_source(config["data"], random_state=config["seed"])
         X, y = data.require_matrix("layer_saturation"), np.asarray(data.y)
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
