@@ -272,3 +272,47 @@ def measure_network(
             planes[name] = _ib_plane(rec, config, shared["ib"], epoch)
             m[name] = {**planes[name].summary(), "layers": planes[name].layer_summaries()}
     return m, {"plane": planes["plane"], "ib": planes.get("ib")}
+
+
+# ----------------------------------------------------------------------------- many networks
+def measure_networks(
+    kind: str, trained: list, config: dict[str, Any], seeds: Sequence[int], shared: dict
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """:func:`measure_network` of every ``(model, result)`` of ``trained``, in seed order.
+
+    ``analysis.workers`` > 1 measures networks in that many processes (each pinned to one
+    thread, reading its network's recordings from disk when they were streamed); every
+    network's measurement is deterministic, so the metrics do not depend on the count.
+    """
+    jobs = [(kind, m, r, config, s) for (m, r), s in zip(trained, seeds, strict=True)]
+    workers = min(config["analysis"]["workers"], len(jobs))
+    if workers <= 1:
+        return [measure_network(*job, shared) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_init,
+        initargs=(shared,),
+    )
+    with pool:
+        return list(pool.map(_measure_in_worker, jobs))
+
+
+_WORKER_SHARED: dict[str, Any] = {}
+
+
+def _worker_init(shared: dict) -> None:
+    """One thread per worker process (as the runner pins the parent); the run's shared data."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    _WORKER_SHARED["limits"] = threadpool_limits(1)
+    _WORKER_SHARED["shared"] = shared
+
+
+def _measure_in_worker(job: tuple) -> tuple[dict[str, Any], dict[str, Any]]:
+    return measure_network(*job, _WORKER_SHARED["shared"])

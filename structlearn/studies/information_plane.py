@@ -56,7 +56,7 @@ from structlearn.studies._information_plane_measure import (
     build_model,
     ib_reference,
     idnns_init_,
-    measure_network,
+    measure_networks,
     split_inputs,
     train_kind,
 )
@@ -118,6 +118,11 @@ SCHEMA = {
             float, 0.1, low=1e-6, high=10.0, doc="KDE on deterministic layers (Saxe et al.: 0.1)"
         ),
         "relu_bins": Field(int, 100, low=2, high=10**4, doc="ReLU bins (Saxe et al.: 100)"),
+    },
+    "analysis": {
+        "workers": Field(
+            int, 1, low=1, high=64, doc="processes measuring the networks (same metrics)"
+        ),
     },
     "verdict": {
         "fit_accuracy": Field(
@@ -182,10 +187,9 @@ class InformationPlaneStudy(Study):
             trained = train_kind(
                 kind, config, seeds, shared["task"], work, resume=bool(ctx and ctx.resume)
             )
-            for i, (seed, (model, result)) in enumerate(zip(seeds, trained, strict=True)):
-                metrics[i][kind], artefacts[i][kind] = measure_network(
-                    kind, model, result, config, seed, shared
-                )
+            measured = measure_networks(kind, trained, config, seeds, shared)
+            for i, (m, art) in enumerate(measured):
+                metrics[i][kind], artefacts[i][kind] = m, art
         return [SeedResult(m, a) for m, a in zip(metrics, artefacts, strict=True)]
 
     # ---- claims ----------------------------------------------------------------------------
