@@ -21,6 +21,10 @@ elsewhere is μ(x), the mean of that channel (not a layer before it).
 
 Controls: a second cross-entropy network from another initialisation (``ce_twin``): "CE vs CE"
 must not pass a rule that "MCR² vs CE" passes; for the β sweep the untrained encoder.
+
+Training: the runner hands every seed at once; the cross-entropy networks and twins of every seed
+and noise rate are trained together by the ensemble trainer (``training.ensemble``; ``false``: one
+by one, the reference path, equal within float32 rounding), the other objectives one by one.
 """
 
 from __future__ import annotations
