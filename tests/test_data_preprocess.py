@@ -81,7 +81,7 @@ def _whitener_written_out(X, eps):
 
 
 def test_patch_whitener_equals_both_study_whiteners():
-    from structlearn.studies.group_sparse_pooling import _Preprocess
+    from structlearn.studies._group_sparse_learners import Preprocess as _Preprocess
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(400, 16)) @ rng.normal(size=(16, 16))

@@ -147,3 +147,44 @@ def test_input_std_scales_the_inputs_and_the_labels_follow():
     assert torch.allclose(Y2, t(X2))
     with pytest.raises(ValueError, match="input_std"):
         sample_teacher_data(t, 10, input_std=0.0)
+
+
+def test_input_pool_draws_disjoint_standardised_rows_of_the_file_labelled_by_the_teacher():
+    from structlearn.data.teacher import InputPool
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 2.0, size=(50, 4)) * [1.0, 10.0, 0.1, 1.0]
+    X[:, 3] = 7.0  # a constant feature becomes 0, not NaN
+    pool = InputPool(X, input_std=1.5)
+    z = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0) * 1.5
+    np.testing.assert_allclose(pool.X, z, rtol=1e-6, atol=1e-6)
+    assert pool.X[:, :3].std(0) == pytest.approx([1.5] * 3, rel=1e-5)
+    teacher = make_teacher(4, (3, 2), random_state=1)
+    (Xa, Ya), (Xt, Yt) = pool.draw(teacher, 30, 15, random_state=5)
+    train, test = pool.rows(30, 15, random_state=5)
+    assert not set(train) & set(test) and len(set(train)) == 30 and len(set(test)) == 15
+    np.testing.assert_array_equal(Xa.numpy(), pool.X[train])  # rows of the file, in that order
+    np.testing.assert_array_equal(Xt.numpy(), pool.X[test])
+    with torch.no_grad():
+        torch.testing.assert_close(Ya, teacher(Xa))
+        torch.testing.assert_close(Yt, teacher(Xt))
+    small, same_test = pool.rows(10, 15, random_state=5)  # nested: one seed, a smaller n_train
+    np.testing.assert_array_equal(small, train[:10])
+    np.testing.assert_array_equal(same_test, test)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_train": 40, "n_test": 11}, r"n_train \+ n_test: expected at most the pool's 50 rows"),
+        ({"n_train": 0, "n_test": 5}, "n_train"),
+    ],
+)
+def test_input_pool_refuses_more_rows_than_it_has(kwargs, message):
+    from structlearn.data.teacher import InputPool
+
+    pool = InputPool(np.random.default_rng(0).normal(size=(50, 3)))
+    with pytest.raises(ValueError, match=message):
+        pool.rows(**kwargs)
+    with pytest.raises(ValueError, match="teacher: expected input_dim 3"):
+        pool.draw(make_teacher(4, (2, 1)), 5, 5)

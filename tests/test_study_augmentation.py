@@ -1,10 +1,13 @@
 """augmentation_sample_complexity: boundary points lie on the teacher's hyperplanes."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from structlearn.data.teacher import make_teacher
+from structlearn.experiment import run_experiment
 from structlearn.studies.augmentation_sample_complexity import augment
 
 
@@ -26,3 +29,23 @@ def test_boundary_points_sit_on_teacher_planes_and_isotropic_ones_do_not():
     rnd = augment("random_planes", X, teacher, 3, 0.0, gen)
     assert float(_plane_distance(rnd, teacher).median()) > 0.05  # other planes than the teacher's
     assert np.isfinite(rnd.numpy()).all()
+
+
+def test_digits_and_the_same_pixels_in_an_npz_give_the_same_numbers(tmp_path):
+    from structlearn.data.vision import load_digits_data
+
+    np.savez(tmp_path / "digits.npz", X=load_digits_data().X.reshape(-1, 8, 8))
+    tiny = ["n_seeds=1", "teacher.input_dim=64", "n_test=100", "training.epochs=2"]
+    runs = []
+    for name, source in (("a", "digits"), ("b", f"npz:{tmp_path / 'digits.npz'}")):
+        folder, _ = run_experiment(
+            "experiments/augmentation_sample_complexity.yaml",
+            out=tmp_path / name,
+            preset="smoke",
+            overrides=[*tiny, f"data.source={source}"],
+            quiet=True,
+        )
+        runs.append(json.loads((folder / "metrics.json").read_text()))
+    assert runs[0]["data"]["n_samples"] == 1797 and runs[0]["data"]["n_train"] == 40
+    assert runs[0]["seeds"] == runs[1]["seeds"]
+    assert set(runs[0]["seeds"][0]["sizes"]) == {"20", "40"}

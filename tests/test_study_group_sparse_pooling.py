@@ -9,8 +9,9 @@ import pytest
 
 from structlearn.config import ConfigError
 from structlearn.experiment import load_config, run_experiment
+from structlearn.studies._group_sparse_learners import shifted_patches as _patches
 from structlearn.studies.claims import evaluate
-from structlearn.studies.group_sparse_pooling import STUDY, _patches
+from structlearn.studies.group_sparse_pooling import STUDY
 
 CONFIG = "experiments/group_sparse_pooling.yaml"
 TINY = [
@@ -137,3 +138,63 @@ def test_tiny_run_is_reproducible(tmp_path):
 def test_bad_config_raises_config_error_naming_the_key(override, key, tmp_path):
     with pytest.raises(ConfigError, match=key):
         run_experiment(CONFIG, out=tmp_path / "r", preset="smoke", overrides=[override], quiet=True)
+
+
+def _idx(array: np.ndarray) -> bytes:
+    """An IDX file (the MNIST format): zero bytes, type 0x08 (uint8), ndim, big-endian sizes."""
+    head = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(s).to_bytes(4, "big") for s in array.shape
+    )
+    return head + array.astype(np.uint8).tobytes()
+
+
+def test_mnist_files_and_the_same_images_in_an_npz_give_the_same_numbers(tmp_path):
+    rng = np.random.default_rng(3)
+    fields = np.cumsum(np.cumsum(rng.normal(size=(12, 16, 16)), 1), 2)  # smooth 16 x 16 images
+    lo, hi = fields.min(axis=(1, 2), keepdims=True), fields.max(axis=(1, 2), keepdims=True)
+    u8 = np.uint8(np.round(255 * (fields - lo) / (hi - lo)))
+    mnist = tmp_path / "mnist"
+    mnist.mkdir()
+    (mnist / "train-images-idx3-ubyte").write_bytes(_idx(u8))
+    (mnist / "train-labels-idx1-ubyte").write_bytes(_idx(np.arange(12) % 10))
+    np.savez(tmp_path / "same.npz", X=u8 / 255.0)
+    np.savez(tmp_path / "other.npz", X=u8[::-1, ::-1] / 255.0)  # other images: other numbers
+    tiny = [o for o in TINY if not o.startswith("data.images")]
+    runs = {}
+    for name, source in (
+        ("mnist", f"mnist:{mnist}"),
+        ("same", f"npz:{tmp_path / 'same.npz'}"),
+        ("other", f"npz:{tmp_path / 'other.npz'}"),
+    ):
+        folder, _ = run_experiment(
+            CONFIG,
+            out=tmp_path / f"run_{name}",
+            preset="smoke",
+            overrides=[*tiny, f"data.source={source}"],
+            quiet=True,
+        )
+        runs[name] = json.loads((folder / "metrics.json").read_text())
+    assert runs["mnist"]["data"]["n_samples"] == 12 and runs["mnist"]["data"]["n_features"] == 256
+    assert runs["same"]["data"]["description"].endswith("12 samples of shape (16, 16)")
+    assert runs["mnist"]["seeds"] == runs["same"]["seeds"]
+    isa = [r["seeds"][0]["isa"]["capture"]["own"] for r in (runs["mnist"], runs["other"])]
+    assert isa[0] != isa[1]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("digits", "data.source: expected one of 'photos', 'images:DIR', 'mnist:DIR', "),
+        ("tishby12", r"got 'tishby12'$"),
+    ],
+)
+def test_unusable_sources_are_refused_in_one_line(source, message, tmp_path):
+    with pytest.raises(ConfigError, match=message) as err:
+        run_experiment(
+            CONFIG,
+            out=tmp_path / "r",
+            preset="smoke",
+            overrides=[f"data.source={source}"],
+            quiet=True,
+        )
+    assert "\n" not in str(err.value)

@@ -9,14 +9,10 @@ import pytest
 from sklearn.decomposition import PCA
 
 from structlearn.config import ConfigError
-from structlearn.data.mosaic import make_mosaic
+from structlearn.data.mosaic import across_tile_correlation, make_mosaic, mcr2_labels
 from structlearn.experiment import load_config
 from structlearn.models.filter_learners import pca_components
-from structlearn.studies.mosaic_filters import (
-    STUDY,
-    across_tile_correlation,
-    mcr2_labels,
-)
+from structlearn.studies.mosaic_filters import STUDY
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 

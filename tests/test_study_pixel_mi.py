@@ -129,7 +129,11 @@ def test_claims_decide_from_per_seed_values(kwargs, expected):
         ("mi.n_bins=300", "mi.n_bins: expected int"),
         ("mi.distances=[1, 400]", "mi.distances"),
         ("mi.distances=[4, 4]", "mi.distances"),
-        ("images.names=[nonsense]", "images.names"),
+        ("data.images=[nonsense]", "data.images"),
+        (
+            "data.source=mnist5k",
+            "data.source: expected one of .photos., .images:DIR., .npz:PATH., got .mnist5k.",
+        ),
         ("features.bank=sobel", "features.bank"),
     ],
 )
@@ -137,3 +141,44 @@ def test_bad_config_raises_config_error_naming_the_key(override, key, tmp_path):
     with pytest.raises(ConfigError, match=key.replace("[", r"\[")):
         run_experiment(CONFIG, out=tmp_path / "r", preset="smoke", overrides=[override], quiet=True)
     assert not (tmp_path / "r").exists()
+
+
+def test_runs_on_a_folder_of_the_users_images(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    expected = {}
+    for i in range(3):  # smooth random fields, 64 x 72 px: distances up to 16 px + a 32 px border
+        field = np.cumsum(np.cumsum(rng.normal(size=(64, 72)), 0), 1)
+        u8 = np.uint8(np.round(255 * (field - field.min()) / np.ptp(field)))
+        Image.fromarray(u8).save(folder / f"im{i}.png")
+        expected[f"im{i}.png"] = u8 / 255.0
+    (folder / "notes.txt").write_text("not an image")
+    run, _ = run_experiment(
+        CONFIG,
+        out=tmp_path / "r",
+        preset="smoke",
+        quiet=True,
+        overrides=[f"data.source=images:{folder}", "n_seeds=1"],
+    )
+    m = json.loads((run / "metrics.json").read_text())
+    assert (m["data"]["n_files"], m["data"]["n_skipped"]) == (3, 1)
+    seed = m["seeds"][0]
+    assert len(seed["images"]) == 2 and set(seed["images"]) <= set(expected)  # data.per_seed: 2
+    images = [expected[name] for name in seed["images"]]  # the MI is the files' MI
+    for d, mi in zip(seed["natural"]["distance_px"], seed["natural"]["mi_nats"], strict=True):
+        assert mi == pytest.approx(_reference_mi(images, d, 64), rel=1e-9)
+
+
+def test_refuses_images_too_small_for_the_distances(tmp_path):
+    np.savez(tmp_path / "small.npz", X=np.random.default_rng(0).random((5, 28, 28)))
+    with pytest.raises(ConfigError, match=r"mi.distances: the largest distance 16 px .* \(-4\)"):
+        run_experiment(
+            CONFIG,
+            out=tmp_path / "r",
+            preset="smoke",
+            quiet=True,
+            overrides=[f"data.source=npz:{tmp_path / 'small.npz'}"],
+        )

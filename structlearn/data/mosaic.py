@@ -394,3 +394,34 @@ def _check_tile(tile: int) -> int:
     if isinstance(tile, bool) or not isinstance(tile, numbers.Integral) or tile < 1:
         raise ValueError(f"tile: expected a positive int (pixels), got {tile!r}")
     return int(tile)
+
+
+MCR2_LABELS = ("source", "tile")
+
+
+def mcr2_labels(mosaic: Mosaic, kind: str) -> np.ndarray:
+    """Class labels for MCR² on mosaics, shape (n_samples,), values ``0..k-1``.
+
+    ``"source"``: the source photograph of the centre tile; ``"tile"``: the tile holding the most
+    energy of the sample (after preprocessing).
+    """
+    if kind == "source":
+        centre = (mosaic.grid[0] // 2) * mosaic.grid[1] + mosaic.grid[1] // 2
+        y = mosaic.sources[:, centre, 0]
+    elif kind == "tile":
+        codes = mosaic.tile_map.ravel()
+        energy = np.stack([(mosaic.X[:, codes == t] ** 2).sum(1) for t in range(mosaic.n_tiles)])
+        y = energy.argmax(0)
+    else:
+        raise ValueError(f"kind: expected one of {MCR2_LABELS}, got {kind!r}")
+    return np.unique(y, return_inverse=True)[1].astype(np.int64)
+
+
+def across_tile_correlation(mosaic: Mosaic) -> float:
+    """Mean |Pearson r| between pixels of different tiles, before whitening (0: independent)."""
+    X = mosaic.X - mosaic.X.mean(0)
+    sd = X.std(0)
+    keep = sd > 0
+    r = np.corrcoef(X[:, keep].T)
+    codes = mosaic.tile_map.ravel()[keep]
+    return float(np.abs(r[codes[:, None] != codes[None, :]]).mean())

@@ -27,6 +27,7 @@ from structlearn.utils.validation import check_random_state, check_scalar
 
 __all__ = [
     "CODE_CHOICES",
+    "InputPool",
     "TeacherNetwork",
     "make_code_teacher",
     "make_teacher",
@@ -309,3 +310,88 @@ def _check_widths(widths: Sequence[int]) -> list[int]:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"widths: expected positive ints, got {widths!r}")
     return [int(v) for v in values]
+
+
+class InputPool:
+    """A researcher's inputs for a teacher to label, in place of Gaussian ones.
+
+    Tian (2019, 2020) feeds the teacher Gaussian inputs; applying a fixed random teacher to real
+    inputs (digits, MNIST, a table) keeps the teacher-student setup (the labels are still a known
+    ReLU network's outputs) while the input distribution becomes the data's. Each feature is
+    standardised over the pool (:func:`structlearn.data.preprocess.standardize`; constant features
+    become 0) and scaled by ``input_std``, so the inputs have the per-coordinate scale of the
+    Gaussian ones.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_rows, n_features)
+        The inputs (rows of a :class:`~structlearn.data.sources.Dataset`).
+    input_std : float > 0
+        Per-feature standard deviation after standardising.
+
+    Attributes
+    ----------
+    X : numpy.ndarray
+        float32, shape (n_rows, n_features): the standardised, scaled inputs.
+
+    Examples
+    --------
+    >>> pool = InputPool(np.arange(20.0).reshape(10, 2), input_std=1.5)
+    >>> (train_X, train_Y), (test_X, _) = pool.draw(make_teacher(2, (3, 1)), 6, 4, random_state=0)
+    >>> tuple(train_X.shape), tuple(test_X.shape), tuple(train_Y.shape)
+    ((6, 2), (4, 2), (6, 1))
+    """
+
+    def __init__(self, X: np.ndarray, input_std: float = 1.0) -> None:
+        from structlearn.data.preprocess import standardize
+
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] < 2 or not np.isfinite(X).all():
+            raise ValueError(f"X: expected a finite (n_rows >= 2, n_features) array, got {X.shape}")
+        check_scalar(input_std, "input_std", low=0, low_inclusive=False)
+        self.X = (standardize(X)[2][0] * float(input_std)).astype(np.float32)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows in the pool."""
+        return int(self.X.shape[0])
+
+    def rows(
+        self, n_train: int, n_test: int, random_state: int | np.random.Generator | None = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Disjoint row indices ``(train (n_train,), test (n_test,))`` of a seeded permutation.
+
+        The test rows are the permutation's first ``n_test``, the training rows the next
+        ``n_train``: with one seed, a larger ``n_train`` extends the smaller one's rows and keeps
+        the test rows.
+        """
+        if n_train < 1 or n_test < 1 or n_train + n_test > self.n_rows:
+            raise ValueError(
+                f"n_train + n_test: expected at most the pool's {self.n_rows} rows (both >= 1), "
+                f"got {n_train} + {n_test}"
+            )
+        order = check_random_state(random_state).permutation(self.n_rows)
+        return order[n_test : n_test + n_train], order[:n_test]
+
+    def draw(
+        self,
+        teacher: TeacherNetwork,
+        n_train: int,
+        n_test: int,
+        random_state: int | np.random.Generator | None = 0,
+    ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """Training and held-out inputs (disjoint rows, see :meth:`rows`) and ``teacher``'s outputs.
+
+        Returns ``((X (n_train, d), Y (n_train, n_out)), (X_test, Y_test))``, float32 tensors.
+        """
+        if teacher.input_dim != self.X.shape[1]:
+            raise ValueError(
+                f"teacher: expected input_dim {self.X.shape[1]} (the pool's features), "
+                f"got {teacher.input_dim}"
+            )
+        out = []
+        for idx in self.rows(n_train, n_test, random_state):
+            X = torch.from_numpy(self.X[idx])
+            with torch.no_grad():
+                out.append((X, teacher(X)))
+        return out[0], out[1]

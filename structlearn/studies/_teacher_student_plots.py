@@ -80,3 +80,41 @@ def specialisation(records: list[SeedRecord], factors: list[int], thr: float, ke
     ax.set_ylabel(f"share of teacher units with a student >= {thr:g}")
     ax.legend(frameon=False, fontsize="small")
     return fig
+
+
+def figures(config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
+    """The study's figures: ``name -> (figure, caption)``."""
+    from structlearn.studies._teacher_student_measure import marks, teacher_width
+
+    thr, m, first = config["analysis"]["threshold"], teacher_width(config), records[0]
+    factors = sorted(config["student"]["factors"])
+    figs = {
+        "l_shape": (
+            l_shape(first.artefacts, thr),
+            f"Each student's fan-out weight norm against its best correlation with a teacher "
+            f"unit (sign-aware) on held-out inputs (Tian's axes), one panel per factor; seed {first.seed}.",
+        ),
+        "specialisation": (
+            specialisation(
+                records,
+                factors,
+                thr,
+                {
+                    "sign-aware": "alignment.share_covered_sign_aware",
+                    "Pearson": "alignment.share_covered",
+                },
+            ),
+            f"Share of teacher units with a student at correlation >= {thr:g}, per factor; "
+            "thin lines: seeds.",
+        ),
+    }
+    if any(f > 1 for f in factors):
+        figs["pruning"] = (
+            pruning(first.artefacts, m, marks(first)),
+            "Relative test loss (MSE / target variance) against students kept: smallest "
+            "fan-out norm removed first, random order (mean of orders), least correlated "
+            "(sign-aware) first; black dotted: the teacher's width; green: the number of "
+            f"aligned students (solid) and of students above the fan-out threshold (dashed). "
+            f"Seed {first.seed}.",
+        )
+    return figs

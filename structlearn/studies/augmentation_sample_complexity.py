@@ -12,6 +12,11 @@ same budget: **isotropic** (the input plus Gaussian noise of std ``noise``), **t
 the control, **random hyperplanes** (projected onto hyperplanes drawn like the teacher's but
 unrelated to it). A student (``factor`` × the teacher's width) is trained on each set; its held-out
 relative loss (MSE / target variance; 1 = predicting the mean) is measured.
+
+Data (``data.source``): ``teacher`` (Gaussian inputs, the paper's setting) or a researcher's inputs
+(npz, csv, digits, mnist5k, mnist, cifar10; standardised per feature) labelled by the same random
+teacher: per seed the held-out inputs are fixed rows and each size's training inputs are the first
+``n`` of the remaining rows in a seeded order.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from structlearn.config import Field, seeds_fragment, training_fragment
 from structlearn.data.teacher import TeacherNetwork, make_teacher, sample_teacher_data
 from structlearn.models.mlp import MLP
 from structlearn.objectives.supervised import relative_squared_error
-from structlearn.studies._teacher import teacher_fields, train_student
+from structlearn.studies._teacher import data_section, load_inputs, teacher_fields, train_student
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -42,6 +47,7 @@ KINDS = ("none", "isotropic", "boundary", "random_planes")
 SCHEMA = {
     **seeds_fragment(3),
     "teacher": teacher_fields(),
+    "data": data_section(),
     "n_train": Field(list, [50, 200, 1000], item=int, low=2, high=10**6, unique=True, doc="sizes"),
     "n_test": Field(int, 2000, low=10, high=10**6),
     "n_augment": Field(int, 5, low=1, high=1000, doc="extra points per training input"),
@@ -104,14 +110,25 @@ class AugmentationSampleComplexity(Study):
     summary = "Does augmentation along the teacher's boundaries tighten sample complexity (Tian)?"
     schema = SCHEMA
 
+    def prepare(self, config: dict[str, Any]) -> Any:
+        return load_inputs(config, self.name)[0]  # None: Gaussian inputs, drawn per seed
+
+    def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
+        return {"data": load_inputs(config, self.name)[1]}
+
     def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
-        t = config["teacher"]
+        t, pool = config["teacher"], shared
         teacher = make_teacher(t["input_dim"], (t["width"], t["n_outputs"]), random_state=seed)
-        Xt, Yt = sample_teacher_data(teacher, config["n_test"], random_state=seed + 2)
+        if pool is None:
+            Xt, Yt = sample_teacher_data(teacher, config["n_test"], random_state=seed + 2)
         gen = torch.Generator().manual_seed(seed)
         sizes: dict[str, Any] = {}
         for n in config["n_train"]:
-            X, _ = sample_teacher_data(teacher, n, random_state=np.random.default_rng([seed, n]))
+            if pool is None:
+                rng = np.random.default_rng([seed, n])
+                X, _ = sample_teacher_data(teacher, n, random_state=rng)
+            else:  # nested training rows, the same held-out rows for every n
+                (X, _), (Xt, Yt) = pool.draw(teacher, n, config["n_test"], random_state=seed)
             losses = {}
             for kind in KINDS:
                 Xa = (

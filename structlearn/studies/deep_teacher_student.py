@@ -22,10 +22,18 @@ import torch
 
 from structlearn.analysis.alignment import unit_correlation
 from structlearn.config import Field, seeds_fragment, training_fragment
-from structlearn.data.teacher import TeacherNetwork, make_teacher, sample_teacher_data
+from structlearn.data.teacher import TeacherNetwork, make_teacher
 from structlearn.models.mlp import MLP
 from structlearn.objectives.supervised import relative_squared_error
-from structlearn.studies._teacher import PAPERS, fitted_premise, teacher_fields, train_student
+from structlearn.studies._teacher import (
+    PAPERS,
+    data_section,
+    fitted_premise,
+    load_inputs,
+    teacher_fields,
+    teacher_sets,
+    train_student,
+)
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -44,10 +52,10 @@ SCHEMA = {
         ).items()
         if k != "width"
     },
-    "data": {
-        "n_train": Field(int, 10000, low=10, high=10**7),
-        "n_test": Field(int, 2000, low=10, high=10**6),
-    },
+    "data": data_section(
+        n_train=Field(int, 10000, low=10, high=10**7),
+        n_test=Field(int, 2000, low=10, high=10**6),
+    ),
     "student_factor": Field(
         int, 5, low=1, high=100, doc="student width / teacher width, per layer"
     ),
@@ -106,11 +114,17 @@ class DeepTeacherStudent(Study):
     summary = "Does student specialisation hold layer by layer in deep networks (Tian)?"
     schema = SCHEMA
 
+    def prepare(self, config: dict[str, Any]) -> Any:
+        return load_inputs(config, self.name)[0]  # None: Gaussian inputs, drawn per seed
+
+    def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
+        return {"data": load_inputs(config, self.name)[1]}
+
     def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
         t, a = config["teacher"], config["analysis"]
         teacher = make_teacher(t["input_dim"], (*t["hidden"], t["n_outputs"]), random_state=seed)
-        X, Y = sample_teacher_data(teacher, config["data"]["n_train"], random_state=seed + 1)
-        Xt, Yt = sample_teacher_data(teacher, config["data"]["n_test"], random_state=seed + 2)
+        d = config["data"]
+        (X, Y), (Xt, Yt) = teacher_sets(shared, teacher, d["n_train"], d["n_test"], seed)
         widths = [
             t["input_dim"],
             *(config["student_factor"] * w for w in t["hidden"]),

@@ -28,12 +28,18 @@ from structlearn.analysis.filters import (
     FilterAnalysis,
     analyze_filters,
     best_window_fraction,
-    plot_filter_grid,
 )
-from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
-from structlearn.data.mosaic import Mosaic, make_mosaic
-from structlearn.data.sources import data_fragment, parse_source
+from structlearn.config import Field, seeds_fragment, training_fragment
+from structlearn.data.mosaic import (
+    MCR2_LABELS,
+    Mosaic,
+    across_tile_correlation,
+    make_mosaic,
+)
+from structlearn.data.sources import data_fragment
 from structlearn.models import filter_learners as fl
+from structlearn.studies import _mosaic_filters_figures as figs
+from structlearn.studies import _mosaic_filters_inputs as inputs
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -47,9 +53,8 @@ from structlearn.studies.claims import (
 )
 
 METHODS = ("sparse_coding", "ica_infomax", "gaussian_infomax", "mcr2", "pca", "random")
-MCR2_LABELS = ("source", "tile")
 #: mosaics are cut from the bundled photographs or from the images in a folder
-SOURCES = ("mosaic", "photos", "images")
+SOURCES = inputs.SOURCES
 HIGHER_ORDER = {"sparse_coding": "Olshausen & Field 1996", "ica_infomax": "Bell & Sejnowski 1997"}
 SECOND_ORDER = {"pca": "Hancock, Baddeley & Smith 1992", "gaussian_infomax": "Linsker 1988"}
 _WIDTH = {"n_filters": Field(int, 256, low=1, high=4096, doc="units in the layer")}
@@ -108,105 +113,6 @@ SCHEMA = {
 }
 
 
-def mcr2_labels(mosaic: Mosaic, kind: str) -> np.ndarray:
-    """Class labels for MCR² on mosaics, shape (n_samples,), values ``0..k-1``.
-
-    ``"source"``: the source photograph of the centre tile; ``"tile"``: the tile holding the most
-    energy of the sample (after preprocessing).
-    """
-    if kind == "source":
-        centre = (mosaic.grid[0] // 2) * mosaic.grid[1] + mosaic.grid[1] // 2
-        y = mosaic.sources[:, centre, 0]
-    elif kind == "tile":
-        codes = mosaic.tile_map.ravel()
-        energy = np.stack([(mosaic.X[:, codes == t] ** 2).sum(1) for t in range(mosaic.n_tiles)])
-        y = energy.argmax(0)
-    else:
-        raise ValueError(f"kind: expected one of {MCR2_LABELS}, got {kind!r}")
-    return np.unique(y, return_inverse=True)[1].astype(np.int64)
-
-
-def _train_config(cfg: dict[str, Any], seed: int, **override: Any):
-    from structlearn.train import TrainConfig
-
-    return TrainConfig.from_section(
-        {**cfg["training"], **override},
-        seed=seed,
-        store_activations=False,
-        record_gradients=False,
-        n_records=1,
-    )
-
-
-def learn_filters(name: str, X: np.ndarray, mosaic: Mosaic, cfg: dict[str, Any], seed: int):
-    """The layer learned by objective ``name`` (see :mod:`structlearn.models.filter_learners`)."""
-    c = cfg[name]
-    n = c["n_filters"]
-    if name == "sparse_coding":
-        return fl.sparse_coding_filters(
-            X, n, lambda1=c["lambda1"], n_iter=c["n_iter"], batch_size=c["batch_size"],
-            random_state=seed,
-        )  # fmt: skip
-    if name == "ica_infomax":
-        config = _train_config(cfg, seed, lr=c["lr"])
-        return fl.ica_infomax_filters(X, n, nonlinearity=c["nonlinearity"], config=config)
-    if name == "gaussian_infomax":
-        return fl.gaussian_infomax_filters(X, n, ridge=c["ridge"], config=_train_config(cfg, seed))
-    if name == "mcr2":
-        y = mcr2_labels(mosaic, c["labels"])
-        return fl.mcr2_filters(X, y, n, eps=c["eps"], config=_train_config(cfg, seed))
-    if name == "pca":
-        return fl.pca_filters(X, n)
-    return fl.random_filters(n, X.shape[1], random_state=seed)
-
-
-def source_images(data: dict[str, Any]) -> tuple[list[Any] | None, dict[str, Any]]:
-    """The photographs the mosaics' tiles are cut from, and what was read.
-
-    ``mosaic`` or ``photos``: the bundled photographs (``data.images`` picks some);
-    ``mosaic:DIR`` or ``images:DIR``: every readable image in ``DIR`` (grey), skipped files named.
-    """
-    from structlearn.data.natural import NaturalImage, scan_image_directory
-
-    spec = parse_source(data["source"], SOURCES)
-    if spec.path is None:
-        return (data["images"] or None), {"source": spec.text}
-    found, skipped = scan_image_directory(spec.path)
-    if not found:
-        raise ConfigError(f"data.source: {spec.text!r}: no readable image in {spec.path}")
-    images = [NaturalImage(name=i.name, source=str(spec.path), image=i.image) for i in found]
-    return images, {"source": spec.text, "n_files": len(found), "skipped": skipped}
-
-
-def _build_data(cfg: dict[str, Any], seed: int, *, n: int | None = None, whiten: bool = True):
-    d = cfg["data"]
-    images, _ = source_images(d)
-    mosaic = make_mosaic(
-        n or d["n_samples"],
-        grid=tuple(d["grid"]),
-        tile=d["tile"],
-        remove_tile_mean=d["remove_tile_mean"],
-        contrast_normalize=d["contrast_normalize"],
-        whiten=d["whiten"] and whiten,
-        zca_eps=d["zca_eps"],
-        images=images,
-        random_state=seed,
-    )
-    # Scale so the mean squared norm of a sample is 1: lambda1 then means the same at any size.
-    scale = np.sqrt(np.mean(np.sum(mosaic.X**2, axis=1)))
-    return mosaic, mosaic.X / scale
-
-
-def across_tile_correlation(mosaic: Mosaic) -> float:
-    """Mean |Pearson r| between pixels of different tiles, before whitening (0: independent)."""
-    X = mosaic.X - mosaic.X.mean(0)
-    sd = X.std(0)
-    keep = sd > 0
-    r = np.corrcoef(X[:, keep].T)
-    codes = mosaic.tile_map.ravel()[keep]
-    return float(np.abs(r[codes[:, None] != codes[None, :]]).mean())
-
-
 class MosaicFilters(Study):
     """Which objectives grow local filters from full connections (patch mosaics)."""
 
@@ -217,14 +123,16 @@ class MosaicFilters(Study):
     # ---- measure one seed ------------------------------------------------------------------
 
     def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
-        mosaic, X = _build_data(config, seed)
-        raw, _ = _build_data(config, seed, n=min(2000, config["data"]["n_samples"]), whiten=False)
+        mosaic, X = inputs.build_data(config, seed)
+        raw, _ = inputs.build_data(
+            config, seed, n=min(2000, config["data"]["n_samples"]), whiten=False
+        )
         a = config["analysis"]
         n_codes = min(a["n_code_samples"], X.shape[0])
         code_idx = np.random.default_rng(seed + 1).choice(X.shape[0], size=n_codes, replace=False)
         results: dict[str, FilterAnalysis] = {}
         for name in config["methods"]:
-            layer = learn_filters(name, X, mosaic, config, seed)
+            layer = inputs.learn_filters(name, X, mosaic, config, seed)
             results[name] = self._analyze(layer.W, layer.encode(X[code_idx]), mosaic, a)
         control = fl.random_filters(64, X.shape[1], random_state=seed + 7919).W
         window = (mosaic.tile, mosaic.tile)
@@ -339,35 +247,35 @@ class MosaicFilters(Study):
 
     def figures(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
         first = records[0].artefacts
-        mosaic, _ = _build_data(config, records[0].seed, n=8, whiten=False)
+        mosaic, _ = inputs.build_data(config, records[0].seed, n=8, whiten=False)
         thr = config["analysis"]["locality_threshold"]
         n_tiles = mosaic.n_tiles
         return {
             "filters": (
-                _filter_grids(first["filters"], mosaic),
+                figs.filter_grids(first["filters"], mosaic),
                 f"Learned filters of seed {records[0].seed} (rows of the weight matrix) on the "
                 f"mosaic grid, each scaled symmetrically around 0 (grey); tile borders every "
                 f"{mosaic.tile} pixels.",
             ),
             "locality_histogram": (
-                _histogram(first["locality_fraction"], n_tiles, thr),
+                figs.locality_histogram(first["locality_fraction"], n_tiles, thr),
                 f"Fraction of each filter's energy inside its best tile, per objective (seed "
                 f"{records[0].seed}); chance 1/{n_tiles}.",
             ),
             "objectives_compared": (
-                _bars(config["methods"], records, n_tiles),
+                figs.objective_bars(config["methods"], records, n_tiles),
                 "Median best-tile fraction, share of local pruned supports and conv-likeness per "
                 "objective: mean over seeds with 95% t-intervals, each seed as a dot "
                 "(conv-likeness = sqrt(share of local pruned supports x repetition of shapes)).",
             ),
             "mosaic_examples": (
-                _examples(
+                figs.mosaic_examples(
                     make_mosaic(
                         8,
                         grid=mosaic.grid,
                         tile=mosaic.tile,
                         random_state=1,
-                        images=source_images(config["data"])[0],
+                        images=inputs.source_images(config["data"])[0],
                     )
                 ),
                 "Example mosaics before preprocessing: each tile is cut from a random place of a "
@@ -376,8 +284,8 @@ class MosaicFilters(Study):
         }
 
     def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
-        mosaic, _ = _build_data(config, records[0].seed, n=8, whiten=False)
-        _, read = source_images(config["data"])
+        mosaic, _ = inputs.build_data(config, records[0].seed, n=8, whiten=False)
+        _, read = inputs.source_images(config["data"])
         return {
             "data": {
                 **read,
@@ -397,77 +305,6 @@ def _median(method: str, key: str, what: str) -> Measure:
 
 def _median_window(W: np.ndarray, mosaic: Mosaic, window: tuple[int, int]) -> float:
     return float(np.median(best_window_fraction(W, mosaic.image_shape, window)))
-
-
-def _filter_grids(filters: dict[str, np.ndarray], mosaic: Mosaic) -> Any:
-    import matplotlib.pyplot as plt
-
-    n = len(filters)
-    cols = min(n, 3)
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(4.4 * cols, 4.7 * rows), constrained_layout=True, squeeze=False
-    )
-    for ax, (name, W) in zip(axes.ravel(), filters.items()):
-        plot_filter_grid(W, mosaic.image_shape, ax=ax, n_max=256)
-        ax.set_title(name, fontsize=10)
-    for ax in axes.ravel()[n:]:
-        ax.axis("off")
-    return fig
-
-
-def _histogram(fractions: dict[str, np.ndarray], n_tiles: int, thr: float) -> Any:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.8, 4.2), constrained_layout=True)
-    bins = np.linspace(0, 1, 41)
-    for i, (name, frac) in enumerate(fractions.items()):
-        ax.hist(frac, bins=bins, histtype="step", lw=1.8, color=f"C{i}", label=name)
-    ax.axvline(1 / n_tiles, color="k", ls="--", lw=1, label=f"chance 1/n_tiles = {1 / n_tiles:.2f}")
-    ax.axvline(thr, color="grey", ls=":", lw=1, label=f"threshold {thr:g}")
-    ax.set_xlabel("fraction of filter energy inside its best tile")
-    ax.set_ylabel("number of filters")
-    ax.legend(frameon=False, fontsize="small")
-    return fig
-
-
-def _bars(methods: list[str], records: list[SeedRecord], n_tiles: int) -> Any:
-    import matplotlib.pyplot as plt
-
-    from structlearn.studies._stats import mean_interval
-
-    fig, ax = plt.subplots(figsize=(6.8, 3.8), constrained_layout=True)
-    x = np.arange(len(methods))
-    keys = [
-        ("median_locality_fraction", "median best-tile fraction"),
-        ("locality", "pruned support local"),
-        ("conv_likeness", "conv-likeness"),
-    ]
-    for j, (key, label) in enumerate(keys):
-        vals = [per_seed(records, f"methods.{m}.{key}") for m in methods]
-        means = [v.mean() for v in vals]
-        err = [(iv.mean - iv.low) if (iv := mean_interval(v)).n > 1 else 0.0 for v in vals]
-        pos = x + (j - 1) * 0.27
-        ax.bar(pos, means, 0.27, yerr=err, capsize=2, label=label, color=f"C{j}")
-        for p, v in zip(pos, vals):
-            ax.plot(np.full(v.size, p), v, "k.", ms=3)
-    ax.set_xticks(x, methods, rotation=20)
-    ax.set_ylim(0, 1)
-    ax.axhline(1 / n_tiles, color="grey", lw=0.8, ls=":", label=f"chance 1/{n_tiles}")
-    ax.legend(frameon=False, fontsize="small", ncols=2, loc="lower left", bbox_to_anchor=(0, 1.0))
-    return fig
-
-
-def _examples(mosaic: Mosaic) -> Any:
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 4, figsize=(8, 4.2), constrained_layout=True)
-    for ax, img in zip(axes.ravel(), mosaic.images()):
-        ax.imshow(img, cmap="gray", vmin=0, vmax=1)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle("example mosaics (before preprocessing): tiles from independent photographs")
-    return fig
 
 
 STUDY = MosaicFilters()

@@ -33,6 +33,7 @@ from structlearn.analysis.pixel_mi import MosaicPixelMI, PixelMI, analyze_pixel_
 from structlearn.config import ConfigError, Field, seeds_fragment
 from structlearn.data.mosaic import make_mosaic
 from structlearn.data.natural import load_natural_images, natural_image_names
+from structlearn.data.sources import data_fragment, load_source, parse_source
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -46,13 +47,24 @@ from structlearn.studies.claims import (
 )
 
 DEFAULT_DISTANCES = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128]
+#: photographs large enough for the distances: the bundled ones, a folder, an npz of (n, H, W)
+SOURCES = ("photos", "images", "npz")
+
+
+def _data_section() -> dict[str, Any]:
+    frag = data_fragment(
+        SOURCES,
+        "photos",
+        per_seed=Field(int, 9, low=1, high=100, doc="photographs drawn per seed"),
+    )
+    for key in ("color", "n_samples"):  # grey only; per_seed is the subset
+        frag.pop(key)
+    return frag
+
 
 SCHEMA = {
     **seeds_fragment(3),
-    "images": {
-        "names": Field(list, [], item=str, doc="bundled photographs ([] = all of them)"),
-        "per_seed": Field(int, 9, low=1, high=100, doc="photographs drawn per seed"),
-    },
+    "data": _data_section(),
     "mi": {
         "n_bins": Field(int, 64, low=2, high=256, doc="equal-population bins per pixel value"),
         "n_bins_alt": Field(int, 16, low=2, high=256, doc="the alternative's bin count"),
@@ -81,19 +93,29 @@ SCHEMA = {
 }
 
 
-def _photographs(cfg: dict[str, Any]) -> tuple[list[str], list[np.ndarray]]:
-    names = cfg["images"]["names"] or natural_image_names()
-    try:
-        loaded = load_natural_images(names)
-    except ValueError as exc:
-        raise ConfigError(f"images.names: {exc}") from None
-    side = min(min(im.image.shape) for im in loaded)
+def _photographs(cfg: dict[str, Any]) -> tuple[list[str], list[np.ndarray], dict[str, Any]]:
+    """Names and grey images of ``data.source``, and the run-level description of the data."""
+    d = cfg["data"]
+    if parse_source(d["source"], SOURCES).kind == "photos":
+        try:
+            loaded = load_natural_images(d["images"] or natural_image_names())
+        except ValueError as exc:
+            raise ConfigError(f"data.images: {exc}") from None
+        names, images = [im.name for im in loaded], [im.image for im in loaded]
+        info = {"source": "photos", "n_files": len(names)}
+    else:
+        data = load_source(d, random_state=0, accepts=SOURCES)
+        images = data.require_images("pixel_mi")
+        if any(im.ndim != 2 for im in images):
+            raise ConfigError(f"data.source: pixel_mi needs grey images, {data.source!r} has rgb")
+        names, info = data.names or [f"row {i}" for i in range(len(images))], data.to_dict()
+    side = min(min(im.shape) for im in images)
     if max(cfg["mi"]["distances"]) >= side - 32:  # edge maps lose a 'valid' border: keep 32 px
         raise ConfigError(
             f"mi.distances: the largest distance {max(cfg['mi']['distances'])} px must be below "
             f"the smallest photograph's side minus 32 px ({side - 32})"
         )
-    return [im.name for im in loaded], [im.image for im in loaded]
+    return names, images, info
 
 
 def axis_offsets(distances: list[int]) -> np.ndarray:
@@ -143,16 +165,21 @@ class PixelMIStudy(Study):
     summary = "Pixel MI vs distance: photographs, mosaics and edge-filter maps; decay lengths"
     schema = SCHEMA
 
-    def prepare(self, config: dict[str, Any]) -> tuple[list[str], list[np.ndarray]]:
+    def prepare(self, config: dict[str, Any]) -> tuple[list[str], list[np.ndarray], dict]:
         return _photographs(config)
 
+    def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
+        return {"data": _photographs(config)[2]}
+
     def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
-        names, photos = shared
+        names, photos, _ = shared
         mi, f = config["mi"], config["features"]
         rng = np.random.default_rng(seed)
-        n_pick = min(config["images"]["per_seed"], len(photos))
+        n_pick = min(config["data"]["per_seed"], len(photos))
         pick = np.sort(rng.choice(len(photos), n_pick, replace=False))
         imgs = [photos[i] for i in pick]
+        # mosaics: the bundled photographs by name (as before), any other images as arrays
+        tiles = [names[i] for i in pick] if config["data"]["source"] == "photos" else imgs
         shuffled = [rng.permutation(im.ravel()).reshape(im.shape) for im in imgs]
         dist = sorted(mi["distances"])
         curve, ends = axis_offsets(dist), axis_offsets([dist[0], dist[-1]])
@@ -177,7 +204,7 @@ class PixelMIStudy(Study):
             _ends(edges, dist),
             _ends(run(imgs, ends, features=other), dist),
         )
-        mosaic = self._mosaic(config, [names[i] for i in pick], seed, mi["n_bins"])
+        mosaic = self._mosaic(config, tiles, seed, mi["n_bins"])
         metrics = {
             "images": [names[i] for i in pick],
             "natural": {**natural.summary(), **nat, **_curve(natural, dist)},
@@ -188,9 +215,7 @@ class PixelMIStudy(Study):
             "shuffled_features": _ends(run(shuffled, ends, features=f["bank"]), dist),
             "identity_filter_drop_nats": 0.0,
             "mosaic": mosaic.summary(),
-            "mosaic_alt_bins": self._mosaic(
-                config, [names[i] for i in pick], seed, mi["n_bins_alt"]
-            ).summary(),
+            "mosaic_alt_bins": self._mosaic(config, tiles, seed, mi["n_bins_alt"]).summary(),
             "mosaic_same_tile_z": (mosaic.mi_within_1px_nats - mosaic.baseline_across_1px_nats)
             / max(float(mosaic.baseline_across_sd_nats.mean()), 1e-300),
         }
@@ -202,10 +227,10 @@ class PixelMIStudy(Study):
         return SeedResult(metrics, {"mosaic": mosaic, "images": imgs})
 
     @staticmethod
-    def _mosaic(cfg: dict[str, Any], names: list[str], seed: int, n_bins: int) -> MosaicPixelMI:
+    def _mosaic(cfg: dict[str, Any], images: list, seed: int, n_bins: int) -> MosaicPixelMI:
         m = cfg["mosaic"]
         mosaic = make_mosaic(
-            m["n_samples"], grid=tuple(m["grid"]), tile=m["tile"], images=names, random_state=seed
+            m["n_samples"], grid=tuple(m["grid"]), tile=m["tile"], images=images, random_state=seed
         )
         return analyze_pixel_mi(
             mosaic.images(),

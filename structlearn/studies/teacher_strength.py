@@ -23,10 +23,18 @@ from scipy import stats
 
 from structlearn.analysis.alignment import unit_correlation
 from structlearn.config import Field, seeds_fragment, training_fragment
-from structlearn.data.teacher import make_teacher, sample_teacher_data
+from structlearn.data.teacher import make_teacher
 from structlearn.models.mlp import MLP
 from structlearn.objectives.supervised import relative_squared_error
-from structlearn.studies._teacher import PAPERS, fitted_premise, teacher_fields, train_student
+from structlearn.studies._teacher import (
+    PAPERS,
+    data_section,
+    fitted_premise,
+    load_inputs,
+    teacher_fields,
+    teacher_sets,
+    train_student,
+)
 from structlearn.studies.base import SeedRecord, SeedResult, Study, quantity_rows
 from structlearn.studies.claims import (
     Alternative,
@@ -42,10 +50,10 @@ SCHEMA = {
     "teacher": teacher_fields(
         output_decay=Field(float, 1.0, low=0.0, high=10.0, doc="strength decay exponent p")
     ),
-    "data": {
-        "n_train": Field(int, 5000, low=10, high=10**7),
-        "n_test": Field(int, 2000, low=10, high=10**6),
-    },
+    "data": data_section(
+        n_train=Field(int, 5000, low=10, high=10**7),
+        n_test=Field(int, 2000, low=10, high=10**6),
+    ),
     "student_factor": Field(int, 5, low=1, high=100, doc="student width / teacher width"),
     "training": training_fragment(
         optimizer="adam", lr=3e-3, epochs=300, batch_size=256, n_records=40
@@ -106,14 +114,20 @@ class TeacherStrength(Study):
     summary = "Are stronger teacher units learned faster and by more students (Tian)?"
     schema = SCHEMA
 
+    def prepare(self, config: dict[str, Any]) -> Any:
+        return load_inputs(config, self.name)[0]  # None: Gaussian inputs, drawn per seed
+
+    def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
+        return {"data": load_inputs(config, self.name)[1]}
+
     def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
         t, a = config["teacher"], config["analysis"]
         teacher = make_teacher(
             t["input_dim"], (t["width"], t["n_outputs"]), output_decay=t["output_decay"],
             random_state=seed,
         )  # fmt: skip
-        X, Y = sample_teacher_data(teacher, config["data"]["n_train"], random_state=seed + 1)
-        Xt, Yt = sample_teacher_data(teacher, config["data"]["n_test"], random_state=seed + 2)
+        d = config["data"]
+        (X, Y), (Xt, Yt) = teacher_sets(shared, teacher, d["n_train"], d["n_test"], seed)
         width = config["student_factor"] * t["width"]
         student = MLP([t["input_dim"], width, t["n_outputs"]], "relu", random_state=seed)
         rec = train_student(
