@@ -141,3 +141,138 @@ def test_old_names_warn_and_return_the_same():
     assert maps.neighbour_agreement == pytest.approx(
         analyze_layer_maps(layers, y, random_state=1, perplexity=5).neighbour_agreement
     )
+
+
+# ------------------------------------------------------------- saturation, kNN probe, given split
+def test_saturation_index_first_layer_within_tolerance():
+    from structlearn.analysis.probes import saturation_index
+
+    assert saturation_index([0.2, 0.5, 0.61, 0.6, 0.62], 0.01) == 2
+    assert saturation_index([0.2, 0.5, 0.61, 0.6, 0.62], 0.0) == 4
+    assert saturation_index([0.9, 0.8, 0.5], 0.0) == 0  # the input is best: nothing to add
+    assert saturation_index([0.5, 0.7], 0.2) == 0  # tolerance covers the whole gain
+    for bad in ([], [0.5, np.nan], [[0.5]], ["a"]):
+        with pytest.raises(ValueError, match="scores"):
+            saturation_index(bad, 0.01)
+    with pytest.raises(ValueError, match="tolerance"):
+        saturation_index([0.5], -0.1)
+
+
+def rings(n=240, seed=0):
+    """Two concentric rings: no line separates them, neighbours do."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n // 2)
+    angle = rng.uniform(0, 2 * np.pi, n)
+    radius = np.where(y == 0, 1.0, 3.0) + 0.1 * rng.normal(size=n)
+    return y, np.c_[radius * np.cos(angle), radius * np.sin(angle)]
+
+
+def test_knn_probe_reads_what_a_line_cannot():
+    y, ring = rings()
+    linear = analyze_probes({"rings": ring}, y, random_state=1)
+    knn = analyze_probes({"rings": ring}, y, probe="knn", n_neighbors=5, random_state=1)
+    assert knn.probe == "knn" and linear.probe == "linear"
+    assert knn.test_accuracy[0] == 1.0  # rings 2 apart, noise 0.1: every neighbour agrees
+    assert linear.test_accuracy[0] < 0.75  # a line through two concentric rings: near chance
+    assert knn.n_test == linear.n_test  # the same seeded split for either probe
+
+
+def test_knn_probe_equals_scikit_learn_on_standardised_features():
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    y, layers = blobs_and_noise()
+    tr, te = np.arange(0, 180, 2), np.arange(1, 180, 2)
+    res = analyze_probes(layers, y, probe="knn", n_neighbors=7, split=(tr, te))
+    for i, x in enumerate(layers.values()):
+        sc = StandardScaler().fit(x[tr])
+        ref = (
+            KNeighborsClassifier(7)
+            .fit(sc.transform(x[tr]), y[tr])
+            .score(sc.transform(x[te]), y[te])
+        )
+        assert res.test_accuracy[i] == pytest.approx(ref, abs=1e-12)
+
+
+def test_probe_given_split_scores_exactly_those_rows():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    y, layers = blobs_and_noise()
+    tr, te = np.arange(30, 180), np.arange(30)  # the test rows are class 0 only
+    res = analyze_probes(layers, y, split=(tr, te))
+    assert (res.n_train, res.n_test) == (150, 30)
+    assert res.chance_accuracy == 1.0  # a constant guess of the only class scores 1
+    x = layers["noise"]
+    sc = StandardScaler().fit(x[tr])
+    ref = LogisticRegression(max_iter=2000).fit(sc.transform(x[tr]), y[tr])
+    assert res.test_accuracy[0] == pytest.approx(ref.score(sc.transform(x[te]), y[te]), abs=1e-12)
+    for bad, word in (
+        ((tr, tr[:5]), "overlap"),
+        ((tr,), "expected"),
+        ((tr, np.array([200])), r"\[0, 180\)"),
+        ((tr, np.array([0.5])), "integer"),
+        ((tr, np.array([], dtype=int)), "non-empty"),
+    ):
+        with pytest.raises(ValueError, match=word):
+            analyze_probes(layers, y, split=bad)
+    with pytest.raises(ValueError, match="probe"):
+        analyze_probes(layers, y, probe="mlp")
+    with pytest.raises((TypeError, ValueError), match="n_neighbors"):
+        analyze_probes(layers, y, probe="knn", n_neighbors=0)
+
+
+# -------------------------------------------------------------------------------------- 3-D maps
+def _reference_layers():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 60)
+    means = rng.normal(size=(3, 8)) * 6.0
+    sep = means[y] + rng.normal(size=(len(y), 8))
+    return y, {"noise": rng.normal(size=(len(y), 5)), "separable": sep}
+
+
+def test_maps_2d_default_unchanged():
+    """The default is the 2-D map the code gave before n_components existed (values from the
+    commit before it, 8759f6d), and equals n_components=2 bit for bit."""
+    y, layers = _reference_layers()
+    kw = {"n_max": 90, "perplexity": 10.0, "random_state": 3}
+    m = analyze_layer_maps(layers, y, **kw)
+    assert m.embedding.shape == (2, 90, 2) and m.n_components == 2
+    assert m.neighbour_agreement.tolist() == pytest.approx([0.32, 1.0], abs=1e-12)
+    ref = [[[20.265989303588867, -6.052522659301758], [0.04390687867999077, 9.833730697631836]],
+           [[-29.258819580078125, -2.971912384033203], [-30.209701538085938, -0.7587137818336487]]]  # fmt: skip
+    np.testing.assert_allclose(m.embedding[:, :2], ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(
+        m.embedding, analyze_layer_maps(layers, y, n_components=2, **kw).embedding
+    )
+
+
+def test_maps_3d_separate_blobs_not_noise_and_share_the_subsample():
+    y, layers = _reference_layers()
+    kw = {"n_max": 90, "perplexity": 10.0, "random_state": 3}
+    m3 = analyze_layer_maps(layers, y, n_components=3, **kw)
+    m2 = analyze_layer_maps(layers, y, **kw)
+    assert m3.embedding.shape == (2, 90, 3) and m3.n_components == 3
+    np.testing.assert_array_equal(m3.indices, m2.indices)  # the same points in either map
+    assert m3.neighbour_agreement[1] == 1.0  # three blobs 6 sd apart: islands in 3-D too
+    # noise: near the label collision rate 1/3 (k=10 neighbours of 90 points)
+    assert abs(m3.neighbour_agreement[0] - m3.chance_agreement) < 0.15
+    fig = m3.figure()
+    assert all(ax.name == "3d" for ax in fig.axes)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="projection='3d'"):
+        m3.plot(plt.figure().add_subplot())
+    plt.close("all")
+    for bad in (1, 4, 2.0, True, "3"):
+        with pytest.raises(ValueError, match="n_components"):
+            analyze_layer_maps(layers, y, n_components=bad, **kw)
+
+
+def test_maps_with_fewer_points_than_pca_dims():
+    """40 points of 64 features: PCA to 50 dims used to raise (one component per sample at
+    most)."""
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 20)
+    x = np.where(y[:, None] == 0, 5.0, -5.0) + rng.normal(size=(40, 64))
+    m = analyze_layer_maps([x], y, n_max=40, perplexity=5.0, n_components=3)
+    assert m.neighbour_agreement[0] == 1.0

@@ -10,6 +10,9 @@ trained on the mean squared error. Per layer, on held-out inputs: each teacher u
 correlation with a student unit of the same depth, sign-aware (a student matching the mirrored unit
 relu(−z) represents relu(z) up to a linear term, see :mod:`structlearn.analysis.alignment`), and
 the share of teacher units covered at ``threshold``. Control: the same student untrained.
+
+Data (``data.source``): ``teacher`` (Gaussian inputs, the default) or a researcher's inputs
+labelled by the same teacher (npz, csv, digits, mnist5k, mnist, cifar10; an extension).
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ variance, 1 = predicting the mean) is measured on held-out inputs along the stra
 them and along a one-bend chain whose bend is trained on the loss averaged along the chain
 (:mod:`structlearn.analysis.mode_connectivity`). Control: the straight line between a student and
 the same student trained further (one basin: no barrier expected).
+
+Data (``data.source``): ``teacher`` (Gaussian inputs, the default) or a researcher's inputs
+labelled by the same teacher (npz, csv, digits, mnist5k, mnist, cifar10; an extension).
 """
 
 from __future__ import annotations

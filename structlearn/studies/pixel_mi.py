@@ -29,11 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from structlearn.analysis.pixel_mi import MosaicPixelMI, PixelMI, analyze_pixel_mi
-from structlearn.config import ConfigError, Field, seeds_fragment
-from structlearn.data.mosaic import make_mosaic
-from structlearn.data.natural import load_natural_images, natural_image_names
-from structlearn.data.sources import data_fragment, load_source, parse_source
+from structlearn.analysis.pixel_mi import analyze_pixel_mi
+from structlearn.config import Field, seeds_fragment
+from structlearn.studies._pixel_mi_measures import (
+    axis_offsets,
+    data_section,
+    mi_curve,
+    mi_ends,
+    mi_ratio,
+    mosaic_mi,
+    photographs,
+)
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -47,24 +53,11 @@ from structlearn.studies.claims import (
 )
 
 DEFAULT_DISTANCES = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128]
-#: photographs large enough for the distances: the bundled ones, a folder, an npz of (n, H, W)
-SOURCES = ("photos", "images", "npz")
-
-
-def _data_section() -> dict[str, Any]:
-    frag = data_fragment(
-        SOURCES,
-        "photos",
-        per_seed=Field(int, 9, low=1, high=100, doc="photographs drawn per seed"),
-    )
-    for key in ("color", "n_samples"):  # grey only; per_seed is the subset
-        frag.pop(key)
-    return frag
 
 
 SCHEMA = {
     **seeds_fragment(3),
-    "data": _data_section(),
+    "data": data_section(),
     "mi": {
         "n_bins": Field(int, 64, low=2, high=256, doc="equal-population bins per pixel value"),
         "n_bins_alt": Field(int, 16, low=2, high=256, doc="the alternative's bin count"),
@@ -93,71 +86,6 @@ SCHEMA = {
 }
 
 
-def _photographs(cfg: dict[str, Any]) -> tuple[list[str], list[np.ndarray], dict[str, Any]]:
-    """Names and grey images of ``data.source``, and the run-level description of the data."""
-    d = cfg["data"]
-    if parse_source(d["source"], SOURCES).kind == "photos":
-        try:
-            loaded = load_natural_images(d["images"] or natural_image_names())
-        except ValueError as exc:
-            raise ConfigError(f"data.images: {exc}") from None
-        names, images = [im.name for im in loaded], [im.image for im in loaded]
-        info = {"source": "photos", "n_files": len(names)}
-    else:
-        data = load_source(d, random_state=0, accepts=SOURCES)
-        images = data.require_images("pixel_mi")
-        if any(im.ndim != 2 for im in images):
-            raise ConfigError(f"data.source: pixel_mi needs grey images, {data.source!r} has rgb")
-        names, info = data.names or [f"row {i}" for i in range(len(images))], data.to_dict()
-    side = min(min(im.shape) for im in images)
-    if max(cfg["mi"]["distances"]) >= side - 32:  # edge maps lose a 'valid' border: keep 32 px
-        raise ConfigError(
-            f"mi.distances: the largest distance {max(cfg['mi']['distances'])} px must be below "
-            f"the smallest photograph's side minus 32 px ({side - 32})"
-        )
-    return names, images, info
-
-
-def axis_offsets(distances: list[int]) -> np.ndarray:
-    """Horizontal and vertical offsets (dy, dx) at each distance, shape (2 * n_distances, 2).
-
-    >>> axis_offsets([1, 4]).tolist()
-    [[0, 1], [1, 0], [0, 4], [4, 0]]
-    """
-    d = np.unique(np.asarray(distances, dtype=np.intp))
-    return np.stack([np.stack([0 * d, d], 1), np.stack([d, 0 * d], 1)], 1).reshape(-1, 2)
-
-
-def _at(res: PixelMI, distance: int) -> tuple[float, float]:
-    """(MI, floor) in nats of the radial curve at ``distance`` px."""
-    i = int(np.flatnonzero(res.radius == distance)[0])
-    return float(res.mi_radial_nats[i]), float(res.baseline_radial_nats[i])
-
-
-def _ratio(group: str, num: str, den: str):
-    return lambda m: m[group][num] / max(m[group][den], 1e-300)
-
-
-def _curve(res: PixelMI, dist: list[int]) -> dict[str, list]:
-    return {
-        "distance_px": dist,
-        "mi_nats": [_at(res, d)[0] for d in dist],
-        "baseline_nats": [_at(res, d)[1] for d in dist],
-    }
-
-
-def _ends(res: PixelMI, dist: list[int]) -> dict[str, float]:
-    """MI at the nearest and farthest distance, the far floor, and the two derived numbers."""
-    (mi_n, _), (mi_f, base_f) = _at(res, dist[0]), _at(res, dist[-1])
-    return {
-        "mi_near_nats": mi_n,
-        "mi_far_nats": mi_f,
-        "baseline_far_nats": base_f,
-        "decay_nats": mi_n - mi_f,
-        "far_over_floor": mi_f / max(base_f, 1e-300),
-    }
-
-
 class PixelMIStudy(Study):
     """Pixel MI vs distance: photographs, mosaics and edge-filter maps."""
 
@@ -166,10 +94,10 @@ class PixelMIStudy(Study):
     schema = SCHEMA
 
     def prepare(self, config: dict[str, Any]) -> tuple[list[str], list[np.ndarray], dict]:
-        return _photographs(config)
+        return photographs(config)
 
     def run_metrics(self, config: dict[str, Any], records: list[SeedRecord]) -> dict[str, Any]:
-        return {"data": _photographs(config)[2]}
+        return {"data": photographs(config)[2]}
 
     def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
         names, photos, _ = shared
@@ -200,22 +128,22 @@ class PixelMIStudy(Study):
 
         natural, edges = run(imgs, curve), run(imgs, curve, features=f["bank"])
         nat, edge, edge_alt = (
-            _ends(natural, dist),
-            _ends(edges, dist),
-            _ends(run(imgs, ends, features=other), dist),
+            mi_ends(natural, dist),
+            mi_ends(edges, dist),
+            mi_ends(run(imgs, ends, features=other), dist),
         )
-        mosaic = self._mosaic(config, tiles, seed, mi["n_bins"])
+        mosaic = mosaic_mi(config, tiles, seed, mi["n_bins"])
         metrics = {
             "images": [names[i] for i in pick],
-            "natural": {**natural.summary(), **nat, **_curve(natural, dist)},
-            "natural_alt_bins": _ends(run(imgs, ends, mi["n_bins_alt"]), dist),
-            "shuffled_pixels": _ends(run(shuffled, ends), dist),
-            "features": {**edges.summary(), **edge, **_curve(edges, dist)},
+            "natural": {**natural.summary(), **nat, **mi_curve(natural, dist)},
+            "natural_alt_bins": mi_ends(run(imgs, ends, mi["n_bins_alt"]), dist),
+            "shuffled_pixels": mi_ends(run(shuffled, ends), dist),
+            "features": {**edges.summary(), **edge, **mi_curve(edges, dist)},
             "features_alt_bank": edge_alt,
-            "shuffled_features": _ends(run(shuffled, ends, features=f["bank"]), dist),
+            "shuffled_features": mi_ends(run(shuffled, ends, features=f["bank"]), dist),
             "identity_filter_drop_nats": 0.0,
             "mosaic": mosaic.summary(),
-            "mosaic_alt_bins": self._mosaic(config, tiles, seed, mi["n_bins_alt"]).summary(),
+            "mosaic_alt_bins": mosaic_mi(config, tiles, seed, mi["n_bins_alt"]).summary(),
             "mosaic_same_tile_z": (mosaic.mi_within_1px_nats - mosaic.baseline_across_1px_nats)
             / max(float(mosaic.baseline_across_sd_nats.mean()), 1e-300),
         }
@@ -226,20 +154,6 @@ class PixelMIStudy(Study):
             metrics[key]["far_over_shuffled"] = metrics[key]["mi_far_nats"] / floor
         return SeedResult(metrics, {"mosaic": mosaic, "images": imgs})
 
-    @staticmethod
-    def _mosaic(cfg: dict[str, Any], images: list, seed: int, n_bins: int) -> MosaicPixelMI:
-        m = cfg["mosaic"]
-        mosaic = make_mosaic(
-            m["n_samples"], grid=tuple(m["grid"]), tile=m["tile"], images=images, random_state=seed
-        )
-        return analyze_pixel_mi(
-            mosaic.images(),
-            tile_map=mosaic.tile_map,
-            n_bins=n_bins,
-            n_permutations=m["n_permutations"],
-            random_state=seed,
-        )
-
     # ---- claims ----------------------------------------------------------------------------
 
     def claims(self, config: dict[str, Any]) -> list[Claim]:
@@ -249,7 +163,7 @@ class PixelMIStudy(Study):
         alt = "dog" if bank == "gabor" else "gabor"
         resolves = Premise(
             f"the estimator resolves dependence: pixels' MI at 1 px > {k:g} x its floor",
-            Measure(_ratio("natural", "mi_near_nats", "baseline_far_nats"), "MI(1 px) / floor"),
+            Measure(mi_ratio("natural", "mi_near_nats", "baseline_far_nats"), "MI(1 px) / floor"),
             all_above(k),
         )
         shuffled = "pixels shuffled within each photograph"
@@ -301,7 +215,7 @@ class PixelMIStudy(Study):
                 premise=Premise(
                     f"same-tile neighbours are dependent: MI(1 px) > {k:g} x the across floor",
                     Measure(
-                        _ratio("mosaic", "mi_within_1px_nats", "baseline_across_1px_nats"),
+                        mi_ratio("mosaic", "mi_within_1px_nats", "baseline_across_1px_nats"),
                         "same-tile MI(1 px) / floor",
                     ),
                     all_above(k),

@@ -11,6 +11,9 @@ of its fan-out), the first recorded epoch at which some student correlates with 
 :mod:`structlearn.analysis.alignment`; units never aligned count as the last epoch + 1), and the
 number of students aligned to it at the end. Decided by Spearman rank correlations over the units
 of each seed.
+
+Data (``data.source``): ``teacher`` (Gaussian inputs, the default) or a researcher's inputs
+labelled by the same teacher (npz, csv, digits, mnist5k, mnist, cifar10; an extension).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ the unit and with its mirror relu(−wᵀx − b), which represents it exactly u
 relu(z) = z + relu(−z)). The sign-aware one decides; Pearson is the alternative, and the verdict
 row says "estimator-dependent" when they disagree. Losses are relative: mean squared error over
 the targets' total variance (1 is predicting the mean).
+
+Data (``data.source``): ``teacher`` (default) or a file's inputs labelled by the teacher.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 ``render_report(results_dir)`` reads ``config.json``, ``metrics.json``, ``run.json`` and
 ``figures/*.png`` and writes ``report.html`` with the figures embedded (base64), the summary table,
-the verdict table, the config and the versions. ``render_index(root)`` writes ``index.html`` linking
+the verdict table, the config and the versions, and writes beside it the rotating 3-D scatter pages
+whose data ``metrics.json`` holds under ``scatter3d`` (``{file stem: data}``, see
+:mod:`structlearn.report.scatter3d`), linked from the report. ``render_index(root)`` writes ``index.html`` linking
 every results folder under ``root``. Nothing is recomputed: a report can be re-rendered anywhere.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +159,38 @@ def _figures(results_dir: Path, captions: dict[str, str]) -> str:
     return "\n".join(parts) or "<p>(no figures)</p>"
 
 
+_PAGE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _interactive(results_dir: Path, pages: Any) -> str:
+    """Write ``results_dir/<stem>.html`` for every 3-D scatter in ``pages`` (metrics.json's
+    ``scatter3d``) and return the report's links to them ("" when there are none)."""
+    from structlearn.report.scatter3d import write_scatter3d_page
+
+    if not pages:
+        return ""
+    where = results_dir / "metrics.json"
+    if not isinstance(pages, dict):
+        raise ValueError(f"{where}: scatter3d: expected an object of file stem -> page data")
+    links = []
+    for stem, data in pages.items():
+        if not _PAGE_STEM.fullmatch(str(stem)):
+            raise ValueError(
+                f"{where}: scatter3d: page name {stem!r} is not a plain file stem "
+                "(letters, digits, '_' and '-')"
+            )
+        try:
+            write_scatter3d_page(results_dir / f"{stem}.html", data)
+        except ValueError as exc:
+            raise ValueError(f"{where}: scatter3d.{stem}: {exc}") from None
+        title = html.escape(str(data.get("title") or stem))
+        links.append(f'<li><a href="{stem}.html">{stem}.html</a>: {title}</li>')
+    return (
+        "<h2>Interactive figures</h2><p>Self-contained pages (nothing is fetched): drag to "
+        f"rotate.</p><ul>{''.join(links)}</ul>"
+    )
+
+
 def _read_mapping(path: Path, *, required: bool = True) -> dict[str, Any]:
     """``path`` read as a JSON object; a missing (when required), unreadable or malformed file
     raises ``ValueError`` naming it."""
@@ -221,6 +256,7 @@ def render_report(results_dir: str | Path) -> Path:
 <h2>Summary</h2>{_table(metrics.get("summary", []))}
 <h2>Claims and what was measured</h2>{_verdicts(metrics.get("verdicts", []))}
 <h2>Figures</h2>{_figures(results_dir, metrics.get("captions", {}))}
+{_interactive(results_dir, metrics.get("scatter3d"))}
 <h2>Data</h2><p>{links}</p>
 <h2>Config</h2><pre>{html.escape(json.dumps(config, indent=2))}</pre>
 <h2>Versions</h2><pre>{html.escape(json.dumps(run.get("versions", {}), indent=2))}</pre>
