@@ -9,7 +9,7 @@ much on this setting.
 Sections (each printed as a table):
 
 - ``layouts``: one epoch of S=50 networks by four implementations of the same step:
-  ``torch.func.stack_module_state`` + ``vmap(functional_call)`` over :class:`MLP`; ``baddbmm``
+  ``torch.func.stack_module_state`` + ``vmap(functional_call)`` over the MLP's layers; ``baddbmm``
   row-major (batch, units); ``baddbmm`` feature-major (units, batch) with ``torch.tanh``;
   feature-major with tanh as 2 sigmoid(2z) - 1 (what :class:`StackedMLP` does).
 - ``ratio``: wall time of ``train_ensemble`` for S networks vs ``train`` called S times in a loop
@@ -17,9 +17,10 @@ Sections (each printed as a table):
   crossover is the smallest S at which the ensemble is faster.
 - ``check``: after 200 epochs, the largest difference between each ensemble network and its
   single run: weights, recorded activations (float32), gradient mean/std norms (relative).
-- ``paper`` (only when asked, ``--sections paper``): the paper's protocol end to end, 50 tanh
-  networks x ``--paper-epochs`` (8,000) with 270 records, then each network's binned plane and IB
-  bound: the wall time the ``paper`` preset of the information-plane study must keep under 15 min.
+- ``paper`` (only when asked, ``--sections paper``): the information-plane study's ``paper`` preset
+  end to end (``--paper-networks`` 50 tanh networks x ``--paper-epochs`` 8,000 with 270 records,
+  binned planes, KDE alternative, IB bound, claims, figures), split into training and measuring:
+  the wall time the preset must keep under 15 min, and its peak memory.
 - ``memory``: peak resident memory of an ensemble of S=50 recording every layer on all 4,096
   inputs at every epoch (float16, to a run folder), in a fresh process: recordings stream to
   disk in parts, so the peak stays near the process's size before the run.
@@ -102,6 +103,16 @@ def _gather(X, b):
     return X.reshape(-1, d).index_select(0, flat).view(*b.shape, d)
 
 
+def _sequential(net: MLP) -> torch.nn.Sequential:
+    """``net`` as Linear, Tanh, ..., Linear (the logits), with copies of its weights."""
+    mods: list[torch.nn.Module] = []
+    for i, layer in enumerate(net.layers):
+        mods.append(copy.deepcopy(layer))
+        if i < len(net.layers) - 1:
+            mods.append(torch.nn.Tanh())
+    return torch.nn.Sequential(*mods)
+
+
 def layouts(task, S: int, repeats: int) -> list[tuple[str, float]]:
     """Seconds per epoch of S networks for the four implementations of one training step."""
     _, Xn, yn = splits(task, range(S))
@@ -110,11 +121,14 @@ def layouts(task, S: int, repeats: int) -> list[tuple[str, float]]:
     nets = [network(s) for s in range(S)]
     out = []
 
-    params, _ = torch.func.stack_module_state(nets)
-    base = copy.deepcopy(nets[0]).to("meta")
+    # MLP.forward validates its input (data-dependent control flow, which vmap refuses): the
+    # same layers as an nn.Sequential of Linear and Tanh
+    seqs = [_sequential(n) for n in nets]
+    params, _ = torch.func.stack_module_state(seqs)
+    base = copy.deepcopy(seqs[0]).to("meta")
 
     def one(p, x):
-        return torch.func.functional_call(base, p, (x,))[-1]
+        return torch.func.functional_call(base, p, (x,))
 
     batched = torch.func.vmap(one)
 
@@ -123,7 +137,7 @@ def layouts(task, S: int, repeats: int) -> list[tuple[str, float]]:
 
     opt = torch.optim.Adam(list(params.values()), lr=4e-4)
     t = median_time(lambda: _epoch(params, opt, f_vmap, X, y, order), repeats)
-    out.append(("vmap(functional_call), torch.tanh", t))
+    out.append(("stack_module_state + vmap(functional_call), torch.tanh", t))
 
     def stacked(fm: bool, tanh):
         w = [torch.stack([n.layers[i].weight.detach() for n in nets]) for i in range(6)]
@@ -273,78 +287,66 @@ def memory(task, S: int, epochs: int) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------- paper
-def _softmax_output(rec):
-    """The recordings with the output tap as softmax probabilities (the paper's output layer)."""
-    from structlearn.recordings import Recordings
-
-    acts = [np.asarray(rec.activations[i], dtype=np.float64) for i in range(rec.n_layers)]
-    z = acts[-1] - acts[-1].max(axis=-1, keepdims=True)
-    acts[-1] = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
-    return Recordings.from_arrays(
-        acts,
-        rec.labels,
-        rec.epochs,
-        layer_names=rec.layer_names,
-        gradient_mean=rec.gradient_mean,
-        gradient_std=rec.gradient_std,
-        gradient_epochs=rec.gradient_epochs,
-    )
+def _cpu_s(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 
 
-def paper(task, S: int, epochs: int, n_records: int = 270, analyse: int | None = None) -> dict:
-    """The paper's protocol end to end: S tanh networks, ``epochs`` epochs, ``n_records``
-    log-spaced records of every layer on all 4,096 inputs with gradient statistics, then per
-    network the binned information plane (30 bins on [-1, 1], SNR phases, compression) and the
-    final layers against the IB bound of the stochastic-label variant (50 trade-offs), for the
-    first ``analyse`` networks (default all). Wall and CPU seconds (one thread: on an idle machine
-    the wall time is about the CPU time; on a shared one CPU time is the fairer figure)."""
-    from structlearn.analysis.info_plane import analyze_information_plane
-    from structlearn.data.tishby_rule import tishby_joint
+def paper(n_seeds: int, epochs: int, workers: int | None = None) -> dict:
+    """The information-plane study's ``paper`` preset end to end (training, binned planes, KDE
+    alternative, IB bound, claims, figures, results folder), with ``n_seeds`` networks and
+    ``epochs`` epochs (8,000 in the preset) and, if given, ``analysis.workers``. Wall and CPU
+    seconds of the whole run and of its two phases (training every network; measuring them),
+    peak resident memory of this process and of the analysis workers."""
+    import structlearn.studies.information_plane as ip
+    from structlearn.experiment import run_experiment
 
-    seeds = list(range(S))
-    _, X, y = splits(task, seeds)
-    config = TrainConfig(
-        optimizer="adam", lr=4e-4, epochs=epochs, batch_size=BATCH, n_records=n_records
-    )
+    phases = {"train_s": 0.0, "train_cpu_s": 0.0, "measure_s": 0.0, "measure_cpu_s": 0.0}
+
+    def timed(fn, key):
+        def wrapper(*args, **kwargs):
+            t, c = time.perf_counter(), _cpu_s(resource.RUSAGE_SELF)
+            c_kids = _cpu_s(resource.RUSAGE_CHILDREN)
+            out = fn(*args, **kwargs)
+            phases[f"{key}_s"] += time.perf_counter() - t
+            cpu = _cpu_s(resource.RUSAGE_SELF) - c + _cpu_s(resource.RUSAGE_CHILDREN) - c_kids
+            phases[f"{key}_cpu_s"] += cpu
+            return out
+
+        return wrapper
+
+    overrides = [f"n_seeds={n_seeds}", f"training.epochs={epochs}"]
+    if workers is not None:
+        overrides.append(f"analysis.workers={workers}")
     out = Path(tempfile.mkdtemp(prefix="ensbench-paper-"))
+    saved = ip.train_kind, ip.measure_networks
+    ip.train_kind, ip.measure_networks = (
+        timed(ip.train_kind, "train"),
+        timed(ip.measure_networks, "measure"),
+    )
     try:
-        t0, c0 = time.perf_counter(), time.process_time()
-        model = StackedMLP.from_mlps([network(s) for s in seeds])
-        res = train_ensemble(
-            model,
-            CrossEntropy(),
-            (X, y),
-            eval_data=(task.X, task.y),
-            seeds=seeds,
-            config=config,
-            out_dir=out / "run",
+        t0, c0 = time.perf_counter(), _cpu_s(resource.RUSAGE_SELF)
+        k0 = _cpu_s(resource.RUSAGE_CHILDREN)
+        folder, _ = run_experiment(
+            Path(__file__).parents[1] / "experiments" / "information_plane.yaml",
+            out=out / "run",
+            preset="paper",
+            overrides=overrides,
+            quiet=True,
         )
-        t1, c1 = time.perf_counter(), time.process_time()
-        joint, betas = tishby_joint(0.5), np.geomspace(0.5, 1000.0, 50)
-        drops, t_ib = [], 0.0
-        for r in res.networks[:analyse]:
-            rec = _softmax_output(r.recordings)
-            common = dict(estimator="binning", n_bins=30, value_range=(-1.0, 1.0))
-            plane = analyze_information_plane(rec, **common)
-            t = time.process_time()
-            analyze_information_plane(
-                rec, **common, epochs=[int(rec.epochs[-1])], p_xy=joint, ib_betas=betas
-            )
-            t_ib += time.process_time() - t
-            drops.append(float(plane.compression_nats[-2]))
-        t2, c2 = time.perf_counter(), time.process_time()
+        wall = time.perf_counter() - t0
+        cpu = _cpu_s(resource.RUSAGE_SELF) - c0 + _cpu_s(resource.RUSAGE_CHILDREN) - k0
+        verdicts = json.loads((folder / "metrics.json").read_text())["verdicts"]
     finally:
+        ip.train_kind, ip.measure_networks = saved
         shutil.rmtree(out, ignore_errors=True)
     return {
-        "analysed": len(drops),
-        "train_cpu_s": c1 - c0,
-        "analysis_cpu_s": c2 - c1,
-        "train_s": t1 - t0,
-        "recording_s": res.timings["recording_s"],
-        "checkpoint_s": res.timings["checkpoint_s"],
-        "analysis_s": t2 - t1,
-        "ib_cpu_s": t_ib,
-        "last_hidden_drop_mean": float(np.mean(drops)),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        **phases,
+        "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_workers_MiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "verdicts": [(v["claim"][:60], v.get("verdict")) for v in verdicts],
     }
 
 
@@ -355,7 +357,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="S up to 10, fewer epochs")
     parser.add_argument("--sections", default="layouts,ratio,check,memory")
     parser.add_argument("--paper-epochs", type=int, default=8000, help="epochs of 'paper'")
-    parser.add_argument("--paper-analyse", type=int, default=None, help="networks analysed")
+    parser.add_argument("--paper-networks", type=int, default=50, help="networks of 'paper'")
+    parser.add_argument("--paper-workers", type=int, default=None, help="analysis.workers")
     args = parser.parse_args()
     torch.set_num_threads(1)
     task = load_tishby_task()
@@ -410,19 +413,18 @@ def main() -> None:
         )
 
     if "paper" in sections:
-        S, epochs = (5, 100) if args.quick else (50, args.paper_epochs)
-        p = paper(task, S, epochs, analyse=args.paper_analyse)
-        k = p["analysed"]
-        print(f"\nthe paper's protocol, {S} tanh networks x {epochs} epochs, 270 records:")
+        S, epochs = (5, 20) if args.quick else (args.paper_networks, args.paper_epochs)
+        p = paper(S, epochs, args.paper_workers)
+        print(f"\nthe information_plane paper preset, {S} networks x {epochs} epochs, 270 records:")
         print(
-            f"  train_ensemble: wall {p['train_s']:.1f} s, CPU {p['train_cpu_s']:.1f} s "
-            f"(recording {p['recording_s']:.1f} s and checkpoints {p['checkpoint_s']:.1f} s wall)"
+            f"  end to end: wall {p['wall_s']:.1f} s, CPU {p['cpu_s']:.1f} s; training wall "
+            f"{p['train_s']:.1f} s (CPU {p['train_cpu_s']:.1f} s), measuring wall "
+            f"{p['measure_s']:.1f} s (CPU {p['measure_cpu_s']:.1f} s); peak RSS "
+            f"{p['peak_rss_MiB']:.0f} MiB (workers {p['peak_rss_workers_MiB']:.0f} MiB); "
+            f"load average {os.getloadavg()[0]:.2f}"
         )
-        print(
-            f"  analysis of {k} networks: wall {p['analysis_s']:.1f} s, CPU "
-            f"{p['analysis_cpu_s']:.1f} s ({p['analysis_cpu_s'] / k:.1f} s per network, of which "
-            f"the IB bound {p['ib_cpu_s'] / k:.1f} s); load average {os.getloadavg()[0]:.2f}"
-        )
+        for claim, verdict in p["verdicts"]:
+            print(f"  {verdict:<18} {claim}")
 
 
 if __name__ == "__main__":

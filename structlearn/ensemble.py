@@ -880,7 +880,9 @@ def train_networks(
         The recording set shared by every network.
     ensemble : bool
     out_dir, resume, reducers
-        As :func:`train_ensemble` / :func:`structlearn.train.train`. Without ``out_dir``, an
+        As :func:`train_ensemble` / :func:`structlearn.train.train`, except that ``resume``
+        continues the runs whose folder holds a checkpoint and starts the others afresh (a study
+        resumed before its training wrote a checkpoint). Without ``out_dir``, an
         ensemble whose recordings would pass :data:`IN_MEMORY_LIMIT` streams them to a temporary
         folder instead, deleted once no returned result refers to it; its results read each
         network's recordings from disk at every ``result.recordings`` access (never cached).
@@ -909,6 +911,7 @@ def train_networks(
         if out_dir is None and _too_big_for_memory(stacked, config, eval_data or datas[0]):
             scratch = tempfile.mkdtemp(prefix="structlearn-ensemble-")
             out_dir = Path(scratch) / "run"
+        go_on = _has_checkpoint(out_dir) and resume
         result = train_ensemble(
             stacked,
             objective,
@@ -917,9 +920,9 @@ def train_networks(
             config=config,
             eval_data=eval_data,
             out_dir=out_dir,
-            resume=resume,
+            resume=go_on,
             reducers=reducers,
-            overwrite=not resume,
+            overwrite=not go_on,
         )
         with torch.no_grad():
             for i, m in enumerate(models):
@@ -934,6 +937,8 @@ def train_networks(
 
     out = []
     for i, (m, d, s) in enumerate(zip(models, datas, seeds)):
+        folder = None if out_dir is None else network_dir(out_dir, i)
+        go_on = _has_checkpoint(folder) and resume
         out.append(
             train(
                 m,
@@ -941,13 +946,17 @@ def train_networks(
                 d,
                 eval_data=eval_data,
                 config=replace(config, seed=s),
-                out_dir=None if out_dir is None else network_dir(out_dir, i),
-                resume=resume,
+                out_dir=folder,
+                resume=go_on,
                 reducers=reducers,
-                overwrite=not resume,
+                overwrite=not go_on,
             )
         )
     return out
+
+
+def _has_checkpoint(out_dir: str | Path | None) -> bool:
+    return out_dir is not None and (Path(out_dir) / "checkpoint.pt").is_file()
 
 
 def train_classifier_mlps(
@@ -959,25 +968,36 @@ def train_classifier_mlps(
     seeds: Sequence[int],
     section: Mapping[str, Any],
 ) -> tuple[list[Any], list[TrainResult]]:
-    """One MLP classifier of ``widths`` per seed, trained on (X, y) with a study's ``training``.
+    """One MLP classifier of ``widths`` per seed, trained with a study's ``training`` section.
 
     Each network starts as ``MLP(widths, activation, random_state=seed)``; they are trained by
     :func:`train_networks` (together unless ``section["ensemble"]`` is False), cross-entropy,
-    batch size capped at the sample count, nothing recorded. Returns the trained networks (in
-    evaluation mode) and one :class:`TrainResult` each (its ``history`` per epoch).
+    batch size capped at the sample count, nothing recorded. ``X`` (n, d) and ``y`` (n,) are
+    one training set for every network, or lists with one (X, y) per seed (e.g. each seed's
+    split and label noise; equal shapes for the ensemble path). Returns the trained networks
+    (in evaluation mode) and one :class:`TrainResult` each (its ``history`` per epoch).
     """
     from structlearn.models.mlp import MLP
     from structlearn.objectives.supervised import CrossEntropy
 
-    Xt, yt = torch.as_tensor(np.asarray(X), dtype=torch.float32), torch.as_tensor(np.asarray(y))
-    batch = min(section.get("batch_size") or len(Xt), len(Xt))
+    per_network = isinstance(X, list | tuple)
+    Xs, ys = (list(X), list(y)) if per_network else ([X] * len(seeds), [y] * len(seeds))
+    if len(Xs) != len(seeds) or len(ys) != len(seeds):
+        raise ValueError(
+            f"X, y: expected one training set per seed ({len(seeds)}), got {len(Xs)} and {len(ys)}"
+        )
+    data = [
+        (torch.as_tensor(np.asarray(a), dtype=torch.float32), torch.as_tensor(np.asarray(b)))
+        for a, b in zip(Xs, ys, strict=True)
+    ]
+    n = min(len(d[0]) for d in data)
     config = TrainConfig.from_section(
-        {**section, "batch_size": batch}, seed=int(seeds[0]), record_epochs="none",
-        record_gradients=False, store_activations=False,
+        {**section, "batch_size": min(section.get("batch_size") or n, n)}, seed=int(seeds[0]),
+        record_epochs="none", record_gradients=False, store_activations=False,
     )  # fmt: skip
     nets = [MLP(list(widths), activation, random_state=int(s)) for s in seeds]
     results = train_networks(
-        nets, CrossEntropy(), [(Xt, yt)] * len(nets), seeds=list(seeds), config=config,
+        nets, CrossEntropy(), data, seeds=list(seeds), config=config,
         ensemble=bool(section.get("ensemble", True)),
     )  # fmt: skip
     return [n.eval() for n in nets], results

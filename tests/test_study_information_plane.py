@@ -111,6 +111,10 @@ def test_split_sizes_and_presets():
     paper = load_config(CONFIG, preset="paper")  # the released code's optimiser, 50 networks
     assert paper["n_seeds"] == 50 and paper["training"]["epochs"] == 8000
     assert paper["training"]["optimizer"] == "adam" and paper["networks"] == ["tanh"]
+    assert paper["analysis"]["workers"] == 2 and paper["training"]["n_records"] == 270
+    sgd = load_config(CONFIG, preset="paper_sgd")  # the paper's text: SGD on 85%
+    assert sgd["n_seeds"] == 50 and sgd["training"]["optimizer"] == "sgd"
+    assert sgd["data"]["train_fraction"] == 0.85 and sgd["training"]["epochs"] == 8000
 
 
 def _net(drops, *, acc=1.0, ceiling=(), peak_share=0.8):
@@ -280,3 +284,53 @@ def test_same_seed_same_metrics(tiny_run, tmp_path):
         CONFIG, out=tmp_path / "again", preset="smoke", overrides=TINY, quiet=True
     )
     assert json.loads((again / "metrics.json").read_text()) == m
+
+
+def test_a_resumed_run_continues_the_checkpointed_training(tmp_path, monkeypatch):
+    """The ensemble trains in the run's work folder with checkpoints: a run interrupted after
+    training (its seeds not yet saved) resumes without training an epoch again, and measures
+    the same metrics as the uninterrupted run."""
+    import shutil
+
+    import structlearn.ensemble as ens
+    from structlearn.studies.base import RunContext
+    from structlearn.utils.io import to_jsonable
+
+    config = load_config(CONFIG, preset="smoke", overrides=[*TINY, "networks=[tanh]"])
+    work = tmp_path / "work"
+    first = STUDY.run(config, RunContext(tmp_path / "out", work, seed=0))
+    folder = work / "tanh-0-2"
+    assert (folder / "checkpoint.pt").is_file() and (folder / "network-001").is_dir()
+    shutil.rmtree(work / "seeds")  # interrupted after training, before the seeds were saved
+
+    def no_training(self, epoch):
+        raise AssertionError(f"epoch {epoch} trained again")
+
+    monkeypatch.setattr(ens._EnsembleTrainer, "train_epoch", no_training)
+    again = STUDY.run(config, RunContext(tmp_path / "out", work, seed=0, resume=True))
+    _close_figures(first, again)
+    assert to_jsonable(again.metrics) == to_jsonable(first.metrics)
+
+
+def _close_figures(*outputs):
+    """Study.run hands its figures back open (run_experiment saves and closes them)."""
+    import matplotlib.pyplot as plt
+
+    for out in outputs:
+        for fig in out.figures.values():
+            plt.close(fig)
+
+
+def test_networks_measured_in_two_processes_give_the_same_metrics(tmp_path):
+    """``analysis.workers: 2`` measures the networks in two processes: the same metrics."""
+    from structlearn.studies.base import RunContext
+    from structlearn.utils.io import to_jsonable
+
+    base = [*TINY, "networks=[tanh]", "ib.n_betas=4"]
+    one = load_config(CONFIG, preset="smoke", overrides=base)
+    two = load_config(CONFIG, preset="smoke", overrides=[*base, "analysis.workers=2"])
+    a = STUDY.run(one, RunContext(tmp_path / "a", tmp_path / "wa", seed=0))
+    b = STUDY.run(two, RunContext(tmp_path / "b", tmp_path / "wb", seed=0))
+    _close_figures(a, b)
+    assert to_jsonable(a.metrics) == to_jsonable(b.metrics)
+    assert len(a.metrics["seeds"]) == 2

@@ -140,3 +140,39 @@ def test_npz_source_runs_the_study(tmp_path):
     assert m["data"]["n_samples"] == 120
     s = m["seeds"][0]["noise"]["p0"]["ce"]
     assert 0.0 <= s["test_accuracy"] <= 1.0
+
+
+def test_ce_networks_together_equal_one_by_one_and_the_single_fit():
+    """The CE networks of two seeds x two noise rates, each on its own split and labels: one by
+    one (``training.ensemble: false``) they are bitwise the study's former single fit
+    (``fit_arrays`` with the seed); trained together each equals its single run within float32
+    rounding (features T to 1e-5, the same predictions)."""
+
+    from structlearn.data.tabular import corrupt_labels, split_table
+    from structlearn.fit import fit_arrays
+    from structlearn.models.mlp import MLP
+    from structlearn.objectives import CrossEntropy
+    from structlearn.studies.objectives_compare import _ce_outputs, ce_widths, train_ce_networks
+
+    config = load_config(CONFIG, preset="smoke", overrides=["training.epochs=8"])
+    X, y, _ = STUDY.prepare(config)
+    jobs = []
+    for seed in (0, 1):
+        s = split_table(X, y, 0.25, seed, max_features=784)
+        for i, rate in enumerate((0.0, 0.4)):
+            jobs.append((s, corrupt_labels(s.y_train, rate, s.n_classes, seed * 1000 + i)[0], seed))
+    ref = []
+    for s, labels, seed in jobs:
+        net = MLP(ce_widths(config, s.X_train.shape[1], s.n_classes), "tanh", random_state=seed)
+        fit_arrays(net, CrossEntropy(), s.X_train, labels, config["training"], seed)
+        ref.append(_ce_outputs(net, s))
+    one_by_one = {**config, "training": {**config["training"], "ensemble": False}}
+    sequential = train_ce_networks(one_by_one, jobs)
+    together = train_ce_networks(config, jobs)
+    for r, a, b in zip(ref, sequential, together, strict=True):
+        for k in range(4):
+            assert np.array_equal(r[k], a[k])  # bitwise: the same calls
+        np.testing.assert_allclose(b[0], a[0], atol=1e-5)  # T_train
+        np.testing.assert_allclose(b[1], a[1], atol=1e-5)  # T_test
+        assert np.mean(b[3] == a[3]) >= 0.99  # test predictions (ties may flip)
+    assert not np.allclose(sequential[0][1], sequential[1][1])  # other labels, other network

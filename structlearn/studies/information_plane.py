@@ -45,21 +45,25 @@ stored verbatim.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
 from structlearn.data.sources import data_fragment, load_source
 from structlearn.studies._information_plane_claims import claims, hidden_names
 from structlearn.studies._information_plane_figures import all_figures
+from structlearn.studies._information_plane_measure import (
+    build_model,
+    ib_reference,
+    idnns_init_,
+    measure_networks,
+    split_inputs,
+    train_kind,
+)
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import Claim
 
 NETWORKS = ("tanh", "relu", "noisy")
-N_INPUTS, N_CLASSES = 12, 2
 
 SCHEMA = {
     **seeds_fragment(3, high=100),
@@ -115,6 +119,11 @@ SCHEMA = {
         ),
         "relu_bins": Field(int, 100, low=2, high=10**4, doc="ReLU bins (Saxe et al.: 100)"),
     },
+    "analysis": {
+        "workers": Field(
+            int, 1, low=1, high=64, doc="processes measuring the networks (same metrics)"
+        ),
+    },
     "verdict": {
         "fit_accuracy": Field(
             float, 0.99, low=0.5, high=1.0, doc="premise: train accuracy before compression"
@@ -143,193 +152,6 @@ SCHEMA = {
 }
 
 
-# ----------------------------------------------------------------------------- networks
-def split_inputs(n_inputs: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted train and held-out indices: a seeded permutation, the first ``round(f n)`` train.
-
-    >>> tr, te = split_inputs(10, 0.8, 0)
-    >>> len(tr), len(te), sorted(np.concatenate([tr, te]).tolist()) == list(range(10))
-    (8, 2, True)
-    """
-    order = np.random.default_rng(seed).permutation(n_inputs)
-    k = round(train_fraction * n_inputs)
-    return np.sort(order[:k]), np.sort(order[k:])
-
-
-def idnns_init_(model: Any, seed: int) -> None:
-    """IDNNs' initial weights, in place: W ~ truncated normal (std 1/sqrt(fan_in), cut at 2 std),
-    b = 0."""
-    import torch
-
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for layer in model.layers:
-            std = 1.0 / math.sqrt(layer.in_features)
-            torch.nn.init.trunc_normal_(
-                layer.weight, 0.0, std, -2.0 * std, 2.0 * std, generator=gen
-            )
-            if layer.bias is not None:
-                layer.bias.zero_()
-
-
-def build_model(kind: str, config: dict[str, Any], seed: int) -> Any:
-    """The ``kind`` network of ``seed`` (an :class:`~structlearn.models.mlp.MLP`), untrained."""
-    from structlearn.models.mlp import MLP
-
-    noisy = kind == "noisy"
-    model = MLP(
-        [N_INPUTS, *config["network"]["hidden"], N_CLASSES],
-        config["noisy"]["activation"] if noisy else kind,
-        noise_std=config["noisy"]["noise_std"] if noisy else 0.0,
-        random_state=seed,
-    )
-    if config["network"]["init"] == "idnns":
-        idnns_init_(model, seed)
-    return model
-
-
-def train_kind(kind: str, config: dict[str, Any], seeds: Sequence[int], task: Any) -> list:
-    """Train the ``kind`` network of every seed in one call; ``[(model, TrainResult), ...]``.
-
-    Each seed has its own split (:func:`split_inputs`), initial weights and minibatch order;
-    every network is recorded on all 4096 inputs. :func:`structlearn.ensemble.train_networks`
-    trains them together (``training.ensemble: true``) or one by one with
-    :func:`structlearn.train.train` (``false``, the reference path); the two agree within
-    float32 rounding.
-    """
-    import torch
-
-    from structlearn.ensemble import train_networks
-    from structlearn.objectives.supervised import CrossEntropy
-    from structlearn.train import TrainConfig
-
-    X = torch.as_tensor(task.X, dtype=torch.float32)
-    y = torch.as_tensor(task.y)
-    frac = config["data"]["train_fraction"]
-    splits = [torch.as_tensor(split_inputs(len(y), frac, s)[0]) for s in seeds]
-    models = [build_model(kind, config, s) for s in seeds]
-    cfg = TrainConfig.from_section(
-        config["training"], seed=seeds[0], activation_dtype="float32", record_gradients=True
-    )
-    data = [(X[idx], y[idx]) for idx in splits]
-    results = train_networks(
-        models,
-        CrossEntropy(),
-        data,
-        seeds=seeds,
-        config=cfg,
-        eval_data=(X, y),
-        ensemble=config["training"]["ensemble"],
-    )
-    return list(zip(models, results, strict=True))
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def plane_recordings(rec: Any) -> Any:
-    """The recordings with the output tap as softmax probabilities (the paper's output layer)."""
-    from structlearn.recordings import Recordings
-
-    acts = list(rec.activations)
-    acts[-1] = _softmax(np.asarray(acts[-1], dtype=np.float64))
-    return Recordings(**{**vars(rec), "activations": type(rec.activations)(acts, rec.layer_names)})
-
-
-def _test_accuracy(model: Any, task: Any, test_idx: np.ndarray) -> float:
-    import torch
-
-    model.eval()
-    with torch.no_grad():
-        logits = model(torch.as_tensor(task.X[test_idx], dtype=torch.float32))[-1]
-    return float((logits.argmax(1).numpy() == task.y[test_idx]).mean())
-
-
-def _binning(kind: str, config: dict[str, Any], n_bins: int | None = None) -> dict[str, Any]:
-    b = config["binning"]
-    return {
-        "estimator": "binning",
-        "n_bins": n_bins or b["n_bins"],
-        "value_range": tuple(b["tanh_range"]) if kind == "tanh" else "layer",
-    }
-
-
-def _kde(rec: Any, config: dict[str, Any], seed: int, variance: Any, bound: str) -> tuple:
-    """The hidden layers on the KDE's seeded subset of inputs and epochs, and its options."""
-    k = config["kde"]
-    rows = np.sort(np.random.default_rng(seed).choice(rec.labels.size, k["n_inputs"], False))
-    pick = np.unique(np.linspace(0, rec.epochs.size - 1, k["n_epochs"]).round().astype(int))
-    sub = rec.subset(layers=range(rec.n_layers - 1), rows=rows, epochs=rec.epochs[pick])
-    return sub, {"estimator": "kde", "noise_variance": variance, "kde_bound": bound}
-
-
-def _planes(kind: str, model: Any, rec: Any, config: dict[str, Any], seed: int) -> dict:
-    """The network's plane, its alternatives and its untrained control (InformationPlanes).
-
-    tanh / relu: binning (``plane``), the other bin count (``alt_bins``: IDNNs' 29 bins for tanh,
-    Saxe et al.'s 100 for ReLU) and KDE with an assumed noise variance (``alt_kde``); noisy: KDE
-    with the network's own noise, upper and lower (``alt_kde``) bounds. ``untrained``: the
-    initial network at the first and last recorded epochs (its weights never change).
-    """
-    from structlearn.analysis.info_plane import analyze_information_plane
-
-    v = config["verdict"]
-    common = {
-        "compression_tol": v["compression_tol"],
-        "ceiling_margin": v["ceiling_margin"],
-        "min_snr_drop": v["min_snr_drop"],
-        "fit_fraction": v["fit_fraction"],
-    }
-    alt = config["alternatives"]
-    if kind == "noisy":
-        var = list(model.noise_variance)
-        bound = config["kde"]["bound"]
-        plane_rec, opts = _kde(rec, config, seed, var, bound)
-        other = {"upper": "lower", "lower": "upper"}[bound]
-        alts = {"alt_kde": (plane_rec, {**opts, "kde_bound": other})}
-    else:
-        plane_rec, opts = plane_recordings(rec), _binning(kind, config)
-        bins = config["binning"]["n_bins"] - 1 if kind == "tanh" else alt["relu_bins"]
-        alts = {
-            "alt_bins": (plane_rec, _binning(kind, config, bins)),
-            "alt_kde": _kde(rec, config, seed, alt["kde_noise_variance"], "upper"),
-        }
-    out = {"plane": analyze_information_plane(plane_rec, **opts, **common)}
-    for name, (r, o) in alts.items():
-        out[name] = analyze_information_plane(r, **o, **common, null_shuffles=0)
-    out["untrained"] = analyze_information_plane(
-        _frozen(plane_rec), **opts, **common, null_shuffles=0
-    )
-    return out
-
-
-def _frozen(rec: Any) -> Any:
-    """The first record at the first and the last epoch: a network whose weights never change."""
-    from structlearn.recordings import Recordings
-
-    first = [np.repeat(rec.activations[i][:1], 2, axis=0) for i in range(rec.n_layers)]
-    epochs = [int(rec.epochs[0]), int(rec.epochs[-1])]
-    return Recordings.from_arrays(first, rec.labels, epochs, layer_names=rec.layer_names)
-
-
-def _ib_plane(rec: Any, config: dict[str, Any], joint: Any, epoch: int, like: Any) -> Any:
-    """The tanh network's binned layers at ``epoch`` as exact encoders under ``joint``."""
-    from structlearn.analysis.info_plane import analyze_information_plane
-
-    betas = like.ib if like is not None else np.geomspace(0.5, 1000.0, config["ib"]["n_betas"])
-    return analyze_information_plane(
-        plane_recordings(rec),
-        **_binning("tanh", config),
-        epochs=[epoch],
-        p_xy=joint,
-        ib_betas=betas,
-        max_encoder_states=config["ib"]["max_encoder_states"],
-    )
-
-
 # ----------------------------------------------------------------------------- the study
 class InformationPlaneStudy(Study):
     """Fitting and compression in the information plane (12-bit task; tanh, ReLU, noisy KDE)."""
@@ -341,8 +163,6 @@ class InformationPlaneStudy(Study):
     batch_seeds = True
 
     def prepare(self, config: dict[str, Any]) -> dict[str, Any]:
-        from structlearn.data.tishby_rule import tishby_joint
-
         nets = config["networks"]
         if "tanh" not in nets:
             raise ConfigError(
@@ -352,44 +172,25 @@ class InformationPlaneStudy(Study):
         if not config["network"]["hidden"]:
             raise ConfigError("network.hidden: expected at least one hidden width, got []")
         task = load_source(config["data"], random_state=config["seed"])
-        return {"task": task, "joint": tishby_joint(config["ib"]["temperature"])}
+        return {"task": task, "ib": ib_reference(config)}
 
     # ---- measure every seed ----------------------------------------------------------------
 
     def measure_seeds(
         self, config: dict[str, Any], seeds: Sequence[int], shared: Any
     ) -> list[SeedResult]:
-        task = shared["task"]
+        ctx = self.context
+        work = None if ctx is None else ctx.work_dir
         metrics: list[dict[str, Any]] = [{} for _ in seeds]
         artefacts: list[dict[str, Any]] = [{} for _ in seeds]
         for kind in config["networks"]:
-            for i, (seed, (model, result)) in enumerate(
-                zip(seeds, train_kind(kind, config, seeds, task), strict=True)
-            ):
-                m, art = self._measure_network(kind, model, result, config, seed, shared)
-                metrics[i][kind] = m
-                artefacts[i][kind] = art
+            trained = train_kind(
+                kind, config, seeds, shared["task"], work, resume=bool(ctx and ctx.resume)
+            )
+            measured = measure_networks(kind, trained, config, seeds, shared)
+            for i, (m, art) in enumerate(measured):
+                metrics[i][kind], artefacts[i][kind] = m, art
         return [SeedResult(m, a) for m, a in zip(metrics, artefacts, strict=True)]
-
-    def _measure_network(self, kind, model, result, config, seed, shared) -> tuple[dict, Any]:
-        rec = result.recordings
-        planes = _planes(kind, model, rec, config, seed)
-        split = split_inputs(rec.labels.size, config["data"]["train_fraction"], seed)
-        m = {
-            **planes["plane"].summary(),
-            "layers": planes["plane"].layer_summaries(),
-            "curves": planes["plane"].curves(),
-            "train_accuracy": float(result.final_metrics["train_accuracy"]),
-            "test_accuracy": _test_accuracy(model, shared["task"], split[1]),
-        }
-        for name in ("untrained", "alt_bins", "alt_kde"):
-            if name in planes:
-                m[name] = {**planes[name].summary(), "layers": planes[name].layer_summaries()}
-        if kind == "tanh":
-            for name, epoch in (("ib", int(rec.epochs[-1])), ("ib_untrained", 0)):
-                planes[name] = _ib_plane(rec, config, shared["joint"], epoch, planes.get("ib"))
-                m[name] = {**planes[name].summary(), "layers": planes[name].layer_summaries()}
-        return m, {"plane": planes["plane"], "ib": planes.get("ib")}
 
     # ---- claims ----------------------------------------------------------------------------
 
@@ -461,3 +262,12 @@ def _table_row(kind: str, name: str, records: list[SeedRecord], tol: float) -> d
 
 
 STUDY = InformationPlaneStudy()
+__all__ = [
+    "STUDY",
+    "InformationPlaneStudy",
+    "build_model",
+    "idnns_init_",
+    "protocol",
+    "split_inputs",
+    "train_kind",
+]

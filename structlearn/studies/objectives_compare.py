@@ -21,6 +21,10 @@ elsewhere is μ(x), the mean of that channel (not a layer before it).
 
 Controls: a second cross-entropy network from another initialisation (``ce_twin``): "CE vs CE"
 must not pass a rule that "MCR² vs CE" passes; for the β sweep the untrained encoder.
+
+Training: the runner hands every seed at once; the cross-entropy networks and twins of every seed
+and noise rate are trained together by the ensemble trainer (``training.ensemble``; ``false``: one
+by one, the reference path, equal within float32 rounding), the other objectives one by one.
 """
 
 from __future__ import annotations
@@ -70,7 +74,9 @@ SCHEMA = {
         "t_dim": Field(int, 32, low=1, high=10**4, doc="units of the last hidden layer T"),
         "activation": Field(str, "tanh", choices=["tanh", "relu", "sigmoid"]),
     },
-    "training": training_fragment(optimizer="adam", epochs=100, batch_size=128, lr=1e-3),
+    "training": training_fragment(
+        optimizer="adam", epochs=100, batch_size=128, lr=1e-3, ensemble=True
+    ),
     "mcr2": {"eps": Field(float, 0.7071, low=1e-6, high=100.0, doc="ε of MCR² and of ΔR")},
     "vib": {
         "beta": Field(float, 1e-3, low=0.0, high=100.0, doc="β of the noise sweep (Alemi: 1e-3)"),
@@ -104,20 +110,16 @@ def _tag(rate: float) -> str:
 def _fit(
     name: str, s: Any, y: np.ndarray, cfg: dict, seed: int, beta: float | None = None, train=True
 ):
-    """Train objective ``name`` on (X_train, y); returns (T_train, T_test, pred_train, pred_test,
-    extra), T the last hidden layer (VIB: the encoder's mean μ(x); extra holds its σ(x))."""
+    """Train objective ``name`` (mcr2, vib, nib; ce: :func:`train_ce_networks`) on (X_train, y);
+    returns (T_train, T_test, pred_train, pred_test, extra), T the last hidden layer (VIB: the
+    encoder's mean μ(x); extra holds its σ(x))."""
     import torch
 
     from structlearn.models.mlp import MLP
-    from structlearn.objectives import CrossEntropy, MaximalCodingRateReduction
+    from structlearn.objectives import MaximalCodingRateReduction
     from structlearn.objectives.bottleneck import NonlinearIB, VariationalIB
 
     m, d, k, act = cfg["mlp"], s.X_train.shape[1], s.n_classes, cfg["mlp"]["activation"]
-    if name == "ce":
-        model = MLP([d, m["width"], m["t_dim"], k], act, random_state=seed)
-        fit_arrays(model, CrossEntropy(), s.X_train, y, cfg["training"], seed)
-        tr, te = (layer_outputs(model, X) for X in (s.X_train, s.X_test))
-        return tr[-2], te[-2], tr[-1].argmax(1), te[-1].argmax(1), {}
     widths = [d, m["width"]] if name == "vib" else [d, m["width"], m["t_dim"]]
     model = MLP(widths, act, output_activation=act, random_state=seed)
     if name == "mcr2":
@@ -145,6 +147,32 @@ def _fit(
             pred = objective.predict(h).argmax(1).numpy()
             out.append((mu.double().numpy(), pred, None if sd is None else sd.double().numpy()))
     return out[0][0], out[1][0], out[0][1], out[1][1], {"std_test": out[1][2]}
+
+
+def ce_widths(cfg: dict[str, Any], n_features: int, n_classes: int) -> list[int]:
+    """The cross-entropy network: n_features -> width -> t_dim -> n_classes (linear readout)."""
+    return [n_features, cfg["mlp"]["width"], cfg["mlp"]["t_dim"], n_classes]
+
+
+def _ce_outputs(model: Any, s: Any) -> tuple:
+    """A trained CE network's (T_train, T_test, pred_train, pred_test, {}) (T: last hidden)."""
+    tr, te = (layer_outputs(model, X) for X in (s.X_train, s.X_test))
+    return tr[-2], te[-2], tr[-1].argmax(1), te[-1].argmax(1), {}
+
+
+def train_ce_networks(cfg: dict[str, Any], jobs: list[tuple[Any, np.ndarray, int]]) -> list:
+    """The CE networks of ``jobs`` ``[(split, training labels, seed), ...]`` trained in one call
+    (:func:`structlearn.ensemble.train_classifier_mlps`: together with ``training.ensemble``,
+    else one by one, the reference path); each network's :func:`_fit` output, in order."""
+    from structlearn.ensemble import train_classifier_mlps
+
+    s0 = jobs[0][0]
+    nets, _ = train_classifier_mlps(
+        ce_widths(cfg, s0.X_train.shape[1], s0.n_classes), cfg["mlp"]["activation"],
+        [j[0].X_train for j in jobs], [j[1] for j in jobs], seeds=[j[2] for j in jobs],
+        section=cfg["training"],
+    )  # fmt: skip
+    return [_ce_outputs(net, j[0]) for net, j in zip(nets, jobs, strict=True)]
 
 
 def layer_information(T: np.ndarray, y: np.ndarray, info: dict[str, Any], seed: int) -> dict:
@@ -187,20 +215,47 @@ class ObjectivesCompare(Study):
     name = "objectives_compare"
     summary = "One MLP under CE, MCR², VIB and NIB: accuracy, ΔR, each model's information"
     schema = SCHEMA
+    batch_seeds = True  # every seed's cross-entropy networks are trained together
 
     def prepare(self, config: dict[str, Any]) -> Any:
         data = load_source(config["data"], random_state=config["seed"], accepts=SOURCES)
         return data.require_matrix("objectives_compare"), data.y, data.description
 
     def measure(self, config: dict[str, Any], seed: int, shared: Any) -> SeedResult:
+        return self.measure_seeds(config, [seed], shared)[0]
+
+    def measure_seeds(self, config: dict[str, Any], seeds, shared: Any) -> list[SeedResult]:
+        """Every seed's cross-entropy networks (and twins) at every noise rate trained in one
+        call (:func:`train_ce_networks`); MCR², VIB and NIB, whose objectives have no stacked
+        counterpart, one by one."""
         X, y, _ = shared
         d = config["data"]
-        s = split_table(X, y, d["test_size"], seed, max_features=d["max_features"])
+        splits = [
+            split_table(X, y, d["test_size"], s, max_features=d["max_features"]) for s in seeds
+        ]
+        rates = list(enumerate(config["label_noise"]))
+        noisy = {
+            (k, i): corrupt_labels(sp.y_train, rate, sp.n_classes, seed * 1000 + i)
+            for k, (seed, sp) in enumerate(zip(seeds, splits)) for i, rate in rates
+        }  # fmt: skip
+        twins = (0, 1) if "ce" in config["objectives"] else (1,)  # 1: ce_twin, the control
+        keys = [(t, k, i) for t in twins for k in range(len(seeds)) for i, _ in rates]
+        jobs = [(splits[k], noisy[k, i][0], seeds[k] + t * 10**6) for t, k, i in keys]
+        runs_ce = dict(zip(keys, train_ce_networks(config, jobs), strict=True))
+        return [
+            self._measure_seed(config, seed, splits[k], rates, noisy, runs_ce, k)
+            for k, seed in enumerate(seeds)
+        ]
+
+    def _measure_seed(self, config, seed, s, rates, noisy, runs_ce, k) -> SeedResult:
         noise, examples = {}, {}
-        for i, rate in enumerate(config["label_noise"]):
-            y_noisy, flipped = corrupt_labels(s.y_train, rate, s.n_classes, seed * 1000 + i)
-            runs = {n: _fit(n, s, y_noisy, config, seed) for n in config["objectives"]}
-            runs["ce_twin"] = _fit("ce", s, y_noisy, config, seed + 10**6)  # another init
+        for i, rate in rates:
+            y_noisy, flipped = noisy[k, i]
+            runs = {
+                n: runs_ce[0, k, i] if n == "ce" else _fit(n, s, y_noisy, config, seed)
+                for n in config["objectives"]
+            }
+            runs["ce_twin"] = runs_ce[1, k, i]  # another init: seed + 10**6
             noise[_tag(rate)] = {
                 n: self._measure(r, s, y_noisy, flipped, config, seed) for n, r in runs.items()
             }
