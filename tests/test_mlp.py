@@ -151,3 +151,19 @@ def test_bad_input_and_layer_index():
         net.fan_in(2)
     with pytest.raises(TypeError, match="random_state"):
         MLP([3, 2], random_state="seed")
+
+
+def test_accuracy_is_the_share_of_rows_whose_argmax_logit_is_the_label():
+    from structlearn.models.mlp import accuracy
+
+    net = MLP([3, 4], "linear", random_state=0)
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    with torch.no_grad():
+        logits = net(torch.as_tensor(X, dtype=torch.float32))[-1].numpy()
+    y = logits.argmax(1)
+    y[:7] = (y[:7] + 1) % 4  # seven rows wrong
+    assert accuracy(net, X, y) == pytest.approx(43 / 50, abs=0)
+    with pytest.raises(
+        ValueError, match=r"X, y: expected shapes \(n, d\) and \(n,\), got \(50, 3\) and \(49,\)"
+    ):
+        accuracy(net, X, y[:49])

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from structlearn.analysis.entropy_gain import recommended_depth
+from structlearn.analysis.probes import saturation_index
 from structlearn.config import ConfigError
 from structlearn.experiment import run_experiment
 from structlearn.studies.depth_by_entropy import (
     MEASURES,
     _untrained,
     rises_and_saturates,
-    saturation_depth,
 )
 
 CONFIG = "experiments/depth_by_entropy.yaml"
@@ -34,7 +34,7 @@ def test_depths_premise_and_mismatch_follow_from_the_reported_curves(tiny_run):
             s = seed[stack]
             acc = s["accuracy"]
             assert len(acc) == 3 and len(s["layers"]) == 3  # input + 2 layers
-            assert s["accuracy_depth"] == saturation_depth(acc, 0.02)
+            assert s["accuracy_depth"] == saturation_index(acc, 0.02)
             assert s["premise"] == float(rises_and_saturates(acc, 0.02))
             for k in MEASURES:
                 values = [row[f"{k}_nats"] for row in s["layers"]]
@@ -58,9 +58,9 @@ def test_depths_premise_and_mismatch_follow_from_the_reported_curves(tiny_run):
 
 
 def test_saturation_and_premise_on_constructed_curves():
-    assert saturation_depth([0.5, 0.5, 0.5], 0.0) == 0
-    assert saturation_depth([0.1, 0.4, 0.395, 0.41], 0.01) == 1
-    assert saturation_depth([0.1, 0.4, 0.395, 0.41], 0.001) == 3
+    assert saturation_index([0.5, 0.5, 0.5], 0.0) == 0
+    assert saturation_index([0.1, 0.4, 0.395, 0.41], 0.01) == 1
+    assert saturation_index([0.1, 0.4, 0.395, 0.41], 0.001) == 3
     assert rises_and_saturates([0.1, 0.4, 0.41, 0.405], 0.02)
     assert not rises_and_saturates([0.9, 0.93, 0.5], 0.02)  # peaks and collapses
     assert not rises_and_saturates([0.1, 0.2, 0.3], 0.02)  # still rising at the top

@@ -278,3 +278,22 @@ class MLP(nn.Module):
             f"widths={list(self.widths)}, activation={self.activation!r}, "
             f"output_activation={self.output_activation!r}, noise_std={list(self.noise_std)}"
         )
+
+
+def accuracy(net: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
+    """Share of the rows of ``X`` (n, d) whose arg-max output is the label ``y`` (n,), in [0, 1].
+
+    ``net(x)`` returns the taps (see :class:`MLP`): the last one, the logits (n, n_classes), is
+    read without gradients in the network's current mode.
+
+    >>> net = MLP([2, 2], "linear", random_state=0)
+    >>> _ = net.layers[0].weight.data.copy_(torch.eye(2)); _ = net.layers[0].bias.data.zero_()
+    >>> accuracy(net, np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]), np.array([0, 0, 0]))
+    0.6666666666666666
+    """
+    Xa, ya = np.asarray(X), np.asarray(y)
+    if Xa.ndim != 2 or ya.shape != (Xa.shape[0],):
+        raise ValueError(f"X, y: expected shapes (n, d) and (n,), got {Xa.shape} and {ya.shape}")
+    with torch.no_grad():
+        logits = net(torch.as_tensor(Xa, dtype=torch.float32))[-1]
+    return float((logits.argmax(1).numpy() == ya).mean())

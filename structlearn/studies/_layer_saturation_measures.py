@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from structlearn.analysis.probes import analyze_layer_maps, analyze_probes
-from structlearn.models.mlp import MLP
+from structlearn.models.mlp import MLP, accuracy
 
 
 def features(net: MLP, X: np.ndarray) -> dict[str, np.ndarray]:
@@ -17,13 +17,6 @@ def features(net: MLP, X: np.ndarray) -> dict[str, np.ndarray]:
     with torch.no_grad():
         taps = net(torch.as_tensor(X, dtype=torch.float32))
     return {"input": X, **{f"hidden {i + 1}": t.double().numpy() for i, t in enumerate(taps[:-1])}}
-
-
-def accuracy(net: MLP, X: np.ndarray, y: np.ndarray) -> float:
-    """Share of rows of ``X`` (n, d) whose arg-max logit is the label ``y`` (n,)."""
-    with torch.no_grad():
-        logits = net(torch.as_tensor(X, dtype=torch.float32))[-1]
-    return float((logits.argmax(1).numpy() == y).mean())
 
 
 def probe_curve(config, layers, y, split, probe: str) -> list[float]:

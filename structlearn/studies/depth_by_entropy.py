@@ -36,6 +36,7 @@ import numpy as np
 
 from structlearn.analysis.entropy_gain import recommended_depth
 from structlearn.analysis.layer_measures import NORMALISATION, analyze_layer_measures
+from structlearn.analysis.probes import saturation_index
 from structlearn.config import ConfigError, Field, seeds_fragment
 from structlearn.data.preprocess import PatchWhitener, random_patches
 from structlearn.data.sources import data_fragment, load_source
@@ -131,16 +132,6 @@ def _data(config: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray, np
     return white(X_train), white(X_eval), np.asarray(y_eval), task
 
 
-def saturation_depth(accuracy: Any, tolerance: float) -> int:
-    """First depth (index into ``accuracy``, 0 = input) within ``tolerance`` of the best.
-
-    >>> saturation_depth([0.2, 0.5, 0.61, 0.6, 0.62], 0.01)
-    2
-    """
-    a = np.asarray(accuracy, dtype=np.float64)
-    return int(np.flatnonzero(a >= a.max() - tolerance)[0])
-
-
 def rises_and_saturates(accuracy: Any, tolerance: float) -> bool:
     """The premise: the saturation depth is inside the stack (not the input, not the top) and no
     deeper layer falls more than ``tolerance`` below the best.
@@ -149,7 +140,7 @@ def rises_and_saturates(accuracy: Any, tolerance: float) -> bool:
     (True, False)
     """
     a = np.asarray(accuracy, dtype=np.float64)
-    d = saturation_depth(a, tolerance)
+    d = saturation_index(a, tolerance)
     return bool(0 < d < len(a) - 1 and a[d:].min() >= a.max() - tolerance)
 
 
@@ -223,7 +214,7 @@ class DepthByEntropy(Study):
             for x in layers.values()
         ]  # fmt: skip
         acc = probes.test_accuracy
-        d_acc = saturation_depth(acc, p["tolerance"])
+        d_acc = saturation_index(acc, p["tolerance"])
         out = {
             "accuracy": acc.tolist(),
             "chance_accuracy": probes.chance_accuracy,

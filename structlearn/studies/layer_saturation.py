@@ -33,9 +33,8 @@ from structlearn.analysis.probes import saturation_index
 from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
 from structlearn.data.preprocess import split_dataset
 from structlearn.data.sources import data_fragment, load_source
-from structlearn.models.mlp import MLP
+from structlearn.models.mlp import MLP, accuracy
 from structlearn.studies._layer_saturation_measures import (
-    accuracy,
     features,
     layer_maps,
     probe_curve,

@@ -26,7 +26,7 @@ from structlearn.analysis.similarity import linear_cka, mean_canonical_correlati
 from structlearn.config import Field, seeds_fragment, training_fragment
 from structlearn.data.preprocess import split_dataset
 from structlearn.data.sources import data_fragment, load_source
-from structlearn.models.mlp import MLP
+from structlearn.models.mlp import MLP, accuracy
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -76,12 +76,6 @@ def _layers(nets: list[MLP], X: np.ndarray) -> list[list[np.ndarray]]:
         return [[t.double().numpy() for t in net(xt)[:-1]] for net in nets]
 
 
-def _accuracy(net: MLP, X: np.ndarray, y: np.ndarray) -> float:
-    with torch.no_grad():
-        out = net(torch.as_tensor(X, dtype=torch.float32))[-1]
-    return float((out.argmax(1).numpy() == y).mean())
-
-
 def _mean_pairwise(per_net: list[list[np.ndarray]], layer: int, fn) -> float | None:
     try:
         return float(np.mean([fn(a[layer], b[layer]) for a, b in combinations(per_net, 2)]))
@@ -121,9 +115,9 @@ class RepresentationDiversity(Study):
             "layers": layers,
             "last_hidden": layers[f"hidden_{len(acts[0])}"],
             "train_accuracy_mean": float(
-                np.mean([_accuracy(n, split.X_train, split.y_train) for n in trained])
+                np.mean([accuracy(n, split.X_train, split.y_train) for n in trained])
             ),
-            "test_accuracy": [_accuracy(n, split.X_test, split.y_test) for n in trained],
+            "test_accuracy": [accuracy(n, split.X_test, split.y_test) for n in trained],
         }
         return SeedResult(metrics)
 
