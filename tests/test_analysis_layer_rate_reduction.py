@@ -39,6 +39,7 @@ def test_measured_delta_R_is_the_networks_record_and_delta_R_nats(vector_net):
     assert np.allclose(res.increments, np.diff(by_hand), atol=1e-10)
     assert res.total_increase == pytest.approx(by_hand[-1] - by_hand[0], abs=1e-10)
     assert res.n_decreasing == int(np.sum(np.diff(by_hand) < 0)) == 0
+    assert res.first_decrease is None
     assert res.min_increment == pytest.approx(np.diff(by_hand).min(), abs=1e-10)
 
 
@@ -51,6 +52,15 @@ def test_signals_are_measured_over_all_shifts_as_the_circulant_net_records():
     assert np.allclose(res.delta_R, net.delta_R_, atol=1e-9)
     # ceiling over D = C * T = 3 * 10 dimensions
     assert res.ceiling == pytest.approx(15 * np.log1p(4.0))
+
+
+def test_first_decrease_counts_layers_from_one():
+    y = np.array([0, 0, 1, 1])
+    a = sphere(np.array([[1.0, 0.2], [1.0, -0.2], [0.2, 1.0], [-0.2, 1.0]]))
+    b = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])  # more ΔR than a
+    res = layer_rate_reduction([a, b, a, b, a], y, eps=0.5)
+    assert res.first_decrease == 2 and res.n_decreasing == 2
+    assert res.summary()["first_decrease"] == 2
 
 
 def test_ceiling_is_attained_by_a_tight_frame():
@@ -77,6 +87,11 @@ def test_scrambled_operators_keep_spectra_and_break_the_ascent(vector_net):
     # measured: the true layers gain 0.11 nats each; the scrambled ones 0.015 in all, with one
     # of six layers lowering ΔR (1 to 5 of 6 over scrambling seeds 0-4)
     assert res.n_decreasing >= 1 and res.min_increment < 0
+    assert (
+        res.increments[res.first_decrease - 1]
+        < 0
+        <= res.increments[: res.first_decrease - 1].min(initial=0)
+    )
     assert res.total_increase < 0.1 * (net.delta_R_[-1] - net.delta_R_[0])
 
 

@@ -42,6 +42,10 @@ def test_smoke_measurements_are_consistent(smoke):
         )
         assert p["drop_knn_head"] == pytest.approx(s["test_accuracy"] - s["knn"]["accuracy"][k])
         assert p["drop_at_input"] == pytest.approx(s["test_accuracy"] - s["linear"]["accuracy"][0])
+        assert p["drop_retrained"] == pytest.approx(
+            s["test_accuracy"] - s["retrained_test_accuracy"]
+        )
+        assert 0.0 <= s["retrained_test_accuracy"] <= 1.0
         for d in (2, 3):
             agree = s[f"maps{d}d"]["agreement"]
             assert s[f"maps{d}d"]["saturation"] == saturation_index(
@@ -69,7 +73,7 @@ def test_the_3d_page_is_the_first_seeds_maps_and_is_linked(smoke):
     assert '<a href="maps3d.html">' in (folder / "report.html").read_text()
 
 
-def _seed(k_linear, k_untrained, k_shuffled=0, fit=1.0, drops=(0.0, 0.0, 0.05)):
+def _seed(k_linear, k_untrained, k_shuffled=0, fit=1.0, drops=(0.0, 0.0, 0.05, 0.0)):
     sat = {"saturation": k_linear}
     return {
         "train_accuracy": fit,
@@ -79,7 +83,9 @@ def _seed(k_linear, k_untrained, k_shuffled=0, fit=1.0, drops=(0.0, 0.0, 0.05)):
         "maps3d": sat,
         "untrained": {"saturation": k_untrained},
         "shuffled": {"saturation": k_shuffled},
-        "pruning": dict(zip(("drop_linear_head", "drop_knn_head", "drop_at_input"), drops)),
+        "pruning": dict(
+            zip(("drop_linear_head", "drop_knn_head", "drop_at_input", "drop_retrained"), drops)
+        ),
     }
 
 
@@ -103,10 +109,10 @@ def test_saturation_claim_counts_seeds_inside_the_hidden_layers():
 
 def test_pruning_claim_and_its_control():
     claim = STUDY.claims(CFG)[1]
-    assert evaluate(claim, [_seed(2, 0, drops=(0.004, 0.0, 0.05))] * 3).verdict == "held"
-    assert evaluate(claim, [_seed(2, 0, drops=(0.03, 0.0, 0.05))] * 3).verdict == "not held"
+    assert evaluate(claim, [_seed(2, 0, drops=(0.004, 0.0, 0.05, 0.0))] * 3).verdict == "held"
+    assert evaluate(claim, [_seed(2, 0, drops=(0.03, 0.0, 0.05, 0.0))] * 3).verdict == "not held"
     # cutting every hidden layer loses nothing either: the check has no power on this data
-    assert evaluate(claim, [_seed(2, 0, drops=(0.0, 0.0, 0.0))] * 3).display == CONTROL_PASSES
+    assert evaluate(claim, [_seed(2, 0, drops=(0.0, 0.0, 0.0, 0.0))] * 3).display == CONTROL_PASSES
 
 
 def test_runs_on_an_npz_source_and_refuses_unlabelled_data(tmp_path):
@@ -124,3 +130,12 @@ def test_runs_on_an_npz_source_and_refuses_unlabelled_data(tmp_path):
     with pytest.raises(ValueError, match=r"data\.source"):
         run_experiment(CONFIG, out=tmp_path / "r2", preset="smoke", quiet=True,
                        overrides=[f"data.source=npz:{tmp_path / 'u.npz'}"])  # fmt: skip
+
+
+@pytest.mark.parametrize("hidden", ["[]", "[64]"])
+def test_fewer_than_two_hidden_layers_are_refused(hidden, tmp_path):
+    from structlearn.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"network\.hidden: expected at least 2"):
+        run_experiment(CONFIG, out=tmp_path / "r", preset="smoke", quiet=True,
+                       overrides=[f"network.hidden={hidden}"])  # fmt: skip

@@ -174,11 +174,29 @@ def test_runs_on_a_folder_of_the_users_images(tmp_path):
 
 def test_refuses_images_too_small_for_the_distances(tmp_path):
     np.savez(tmp_path / "small.npz", X=np.random.default_rng(0).random((5, 28, 28)))
-    with pytest.raises(ConfigError, match=r"mi.distances: the largest distance 16 px .* \(-4\)"):
+    with pytest.raises(ConfigError, match=r"distance 16 px .* \(-4: 'row 0', 28x28 px\)"):
         run_experiment(
             CONFIG,
             out=tmp_path / "r",
             preset="smoke",
             quiet=True,
             overrides=[f"data.source=npz:{tmp_path / 'small.npz'}"],
+        )
+
+
+def test_names_the_one_image_of_a_folder_too_small_for_the_distances(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for name, shape in (("big.png", (64, 72)), ("tiny.png", (40, 44)), ("mid.png", (60, 60))):
+        Image.fromarray(rng.integers(0, 256, size=shape, dtype=np.uint8)).save(folder / name)
+    with pytest.raises(ConfigError, match=r"below .* \(8: 'tiny.png', 40x44 px\)"):
+        run_experiment(
+            CONFIG,
+            out=tmp_path / "r",
+            preset="smoke",
+            quiet=True,
+            overrides=[f"data.source=images:{folder}"],
         )

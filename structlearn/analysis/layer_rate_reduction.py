@@ -55,6 +55,7 @@ class LayerRateReduction(AnalysisResult, Summarised):
     total_increase: float
     min_increment: float
     n_decreasing: int
+    first_decrease: int | None
     start_fraction: float
 
     scalars: ClassVar[dict[str, Scalar]] = {
@@ -62,6 +63,9 @@ class LayerRateReduction(AnalysisResult, Summarised):
         "total_increase": Scalar("nats", True, doc="ΔR after the last layer minus the input's"),
         "min_increment": Scalar("nats", True, doc="smallest per-layer change of ΔR"),
         "n_decreasing": Scalar("count", False, doc="layers that lowered ΔR"),
+        "first_decrease": Scalar(
+            "count", None, doc="first layer (1 = first) lowering ΔR; None: none"
+        ),
         "ceiling": Scalar("nats", None, doc="(D/2) log(1 + 1/ε²): no unit-norm set exceeds it"),
         "start_fraction": Scalar("fraction", None, doc="ΔR of the input over the ceiling"),
     }
@@ -102,8 +106,8 @@ def layer_rate_reduction(
     >>> after = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     >>> r = layer_rate_reduction([before / np.linalg.norm(before, axis=1, keepdims=True), after],
     ...                          y, eps=0.5)
-    >>> r.n_decreasing, r.min_increment > 0
-    (0, True)
+    >>> r.n_decreasing, r.first_decrease, r.min_increment > 0
+    (0, None, True)
     """
     if isinstance(layers, np.ndarray) or len(layers) < 2:
         raise ValueError("layers: expected a list of at least two representations (input, layer 1)")
@@ -126,6 +130,7 @@ def layer_rate_reduction(
         total_increase=float(dR[-1] - dR[0]),
         min_increment=float(inc.min()),
         n_decreasing=int(np.sum(inc < 0)),
+        first_decrease=int(np.argmax(inc < 0)) + 1 if np.any(inc < 0) else None,
         start_fraction=float(dR[0] / ceiling),
     )
 

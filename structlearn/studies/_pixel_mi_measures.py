@@ -50,11 +50,13 @@ def photographs(cfg: dict[str, Any]) -> tuple[list[str], list[np.ndarray], dict[
         if any(im.ndim != 2 for im in images):
             raise ConfigError(f"data.source: pixel_mi needs grey images, {data.source!r} has rgb")
         names, info = data.names or [f"row {i}" for i in range(len(images))], data.to_dict()
-    side = min(min(im.shape) for im in images)
+    smallest = int(np.argmin([min(im.shape) for im in images]))
+    side = min(images[smallest].shape)
     if max(cfg["mi"]["distances"]) >= side - 32:  # edge maps lose a 'valid' border: keep 32 px
         raise ConfigError(
             f"mi.distances: the largest distance {max(cfg['mi']['distances'])} px must be below "
-            f"the smallest photograph's side minus 32 px ({side - 32})"
+            f"the smallest photograph's side minus 32 px ({side - 32}: {names[smallest]!r}, "
+            f"{images[smallest].shape[0]}x{images[smallest].shape[1]} px)"
         )
     return names, images, info
 

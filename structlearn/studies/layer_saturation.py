@@ -5,16 +5,18 @@ linear classifier probes", 2016/2017): a multinomial logistic regression fitted 
 features of the network's training split and scored on its held-out split
 (:func:`structlearn.analysis.probes.analyze_probes`). The saturation layer ``k`` is the first layer
 (0 = the input) whose probe accuracy is within ``probe.tolerance`` of the best layer's
-(:func:`~structlearn.analysis.probes.saturation_index`); the "unproductive tail" reading of such
-curves, that layers after ``k`` can be removed (Richter et al. 2021, "Should you go deeper?
-Optimizing convolutional neural network architectures without training"), is checked directly:
-the network truncated at ``k`` with a refitted linear head (the probe at ``k``) against the full
-network's own held-out accuracy.
+(:func:`~structlearn.analysis.probes.saturation_index`). That layers after ``k`` add nothing and
+can be removed is the reading of the probes' "tail pattern" (Richter, Byttner, Krumnack,
+Wiedenroth, Schallner & Shenk 2021, "Feature space saturation during training"); it is checked
+directly: the network cut at ``k`` with a refitted linear head (the probe at ``k``), and, as the
+alternative, the first ``k`` hidden layers trained anew by the same protocol, against the full
+network's own held-out accuracy; the control cuts at the input.
 
 Per seed one MLP (``network.hidden``, ReLU) is trained on digits by default; the networks of all
 seeds train together (:func:`structlearn.ensemble.train_classifier_mlps`) on one split (the run
-seed's); seeds vary the initialisation, the minibatch order and the maps' subsample. Alternatives: a kNN probe (nonlinear, nothing fitted) and the label agreement of map
-neighbours in the 2-D and 3-D t-SNE maps of the held-out samples. Controls: the same architecture
+seed's); seeds vary the initialisation, the minibatch order and the maps' subsample.
+Alternatives: a kNN probe (nonlinear, nothing fitted) and the label agreement of map neighbours in
+the 2-D and 3-D t-SNE maps of the held-out samples. Controls: the same architecture
 untrained, and trained by the same protocol on one permutation of the training labels (probed
 for the true labels; its fit to the permuted labels is reported): a measurement that finds a
 saturation layer inside those is reading width or depth, not learning. The first seed's 3-D maps
@@ -23,17 +25,22 @@ are written as a rotating page (``maps3d.html``) linked from the report.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
-import torch
 
-from structlearn.analysis.probes import analyze_layer_maps, analyze_probes, saturation_index
-from structlearn.config import Field, seeds_fragment, training_fragment
+from structlearn.analysis.probes import saturation_index
+from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
 from structlearn.data.preprocess import split_dataset
 from structlearn.data.sources import data_fragment, load_source
 from structlearn.models.mlp import MLP
+from structlearn.studies._layer_saturation_measures import (
+    accuracy,
+    features,
+    layer_maps,
+    probe_curve,
+    retrained_accuracy,
+)
 from structlearn.studies.base import SeedRecord, SeedResult, Study, per_seed, seed_summary
 from structlearn.studies.claims import (
     Alternative,
@@ -80,39 +87,6 @@ SCHEMA = {
 }
 
 
-def _features(net: MLP, X: np.ndarray) -> dict[str, np.ndarray]:
-    """The input and every hidden layer's output (the logits are the network's own head)."""
-    with torch.no_grad():
-        taps = net(torch.as_tensor(X, dtype=torch.float32))
-    return {"input": X, **{f"hidden {i + 1}": t.double().numpy() for i, t in enumerate(taps[:-1])}}
-
-
-def _accuracy(net: MLP, X: np.ndarray, y: np.ndarray) -> float:
-    with torch.no_grad():
-        logits = net(torch.as_tensor(X, dtype=torch.float32))[-1]
-    return float((logits.argmax(1).numpy() == y).mean())
-
-
-def _probe_curve(config, layers, y, split, probe: str) -> list[float]:
-    p = config["probe"]
-    with warnings.catch_warnings():  # a dead ReLU unit is a finding of the curve, not an error
-        warnings.simplefilter("ignore", UserWarning)
-        res = analyze_probes(
-            layers, y, probe=probe, n_neighbors=p["n_neighbors"], C=p["C"],
-            max_iter=p["max_iter"], tolerance=p["tolerance"], split=split,
-        )  # fmt: skip
-    return res.test_accuracy.tolist()
-
-
-def _maps(config, layers, y, test, seed: int, dim: int):
-    m = config["maps"]
-    held_out = {k: v[test] for k, v in layers.items()}
-    return analyze_layer_maps(
-        held_out, y[test], n_max=m["n_max"], perplexity=m["perplexity"], random_state=seed,
-        n_components=dim,
-    )  # fmt: skip
-
-
 class LayerSaturation(Study):
     """Probe accuracy by layer of trained MLPs; the saturation layer and the pruning check."""
 
@@ -122,6 +96,11 @@ class LayerSaturation(Study):
     batch_seeds = True
 
     def prepare(self, config: dict[str, Any]) -> Any:
+        if len(config["network"]["hidden"]) < 2:
+            raise ConfigError(
+                "network.hidden: expected at least 2 hidden layers (a saturation layer before the "
+                f"last needs two), got {config['network']['hidden']}"
+            )
         data = load_source(config["data"], random_state=config["seed"])
         X, y = data.require_matrix("layer_saturation"), np.asarray(data.y)
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
@@ -150,26 +129,30 @@ class LayerSaturation(Study):
             controls = {"untrained": MLP(widths, act, random_state=seed).eval(),
                         "shuffled": shuffled}  # fmt: skip
             res = self._one_seed(config, seed, net, controls, X, y, split)
-            res.metrics["shuffled_train_accuracy"] = _accuracy(shuffled, sp.X_train, shuffled_y)
+            res.metrics["shuffled_train_accuracy"] = accuracy(shuffled, sp.X_train, shuffled_y)
             out.append(res)
+        ks = [r.metrics["linear"]["saturation"] for r in out]
+        for r, acc in zip(out, retrained_accuracy(config, sp, seeds, ks), strict=True):
+            r.metrics["retrained_test_accuracy"] = acc
+            r.metrics["pruning"]["drop_retrained"] = r.metrics["test_accuracy"] - acc
         return out
 
     def _one_seed(self, config, seed, net, controls, X, y, split) -> SeedResult:
         tol, mtol = config["probe"]["tolerance"], config["maps"]["tolerance"]
-        layers = _features(net, X)
-        linear = _probe_curve(config, layers, y, split, "linear")
-        knn = _probe_curve(config, layers, y, split, "knn")
-        maps = {d: _maps(config, layers, y, split[1], seed, d) for d in (2, 3)}
+        layers = features(net, X)
+        linear = probe_curve(config, layers, y, split, "linear")
+        knn = probe_curve(config, layers, y, split, "knn")
+        maps = {d: layer_maps(config, layers, y, split[1], seed, d) for d in (2, 3)}
         k = saturation_index(linear, tol)
         ctl = {
-            name: _probe_curve(config, _features(model, X), y, split, "linear")
+            name: probe_curve(config, features(model, X), y, split, "linear")
             for name, model in controls.items()
         }
         tr, te = split
-        net_test = _accuracy(net, X[te], y[te])
+        net_test = accuracy(net, X[te], y[te])
         metrics = {
             "layers": list(layers),
-            "train_accuracy": _accuracy(net, X[tr], y[tr]),
+            "train_accuracy": accuracy(net, X[tr], y[tr]),
             "test_accuracy": net_test,
             "linear": {"accuracy": linear, "saturation": k},
             "knn": {"accuracy": knn, "saturation": saturation_index(knn, tol)},
@@ -208,7 +191,7 @@ class LayerSaturation(Study):
             Claim(
                 text=f"the network saturates at a hidden layer k < {L}: later layers add no "
                 f"linear-probe accuracy (within {tol:g} of the best layer)",
-                paper="Alain & Bengio 2016 (probes); Richter et al. 2021 (unproductive tail)",
+                paper="Alain & Bengio 2016 (probes); Richter et al. 2021 (tail pattern)",
                 measurement=Measure("linear.saturation", f"linear probe: {sat}"),
                 rule=inside,
                 premise=fitted,
@@ -232,7 +215,10 @@ class LayerSaturation(Study):
                 rule=all_below(a["prune_tolerance"]),
                 premise=fitted,
                 alternatives=[
-                    Alternative(Measure("pruning.drop_knn_head", "full − cut at k (kNN head)"))
+                    Alternative(Measure("pruning.drop_knn_head", "full − cut at k (kNN head)")),
+                    Alternative(
+                        Measure("pruning.drop_retrained", "full − first k layers trained anew")
+                    ),
                 ],
                 controls=[
                     Control(

@@ -255,7 +255,7 @@ class ReduNetLayersStudy(Study):
     def table(self, config: dict[str, Any], records: list[SeedRecord]) -> list[dict[str, Any]]:
         rows = [(f"layers.{n}.{k}", f"{n}: {label}") for n in LAYER_RUNS for k, label in (
             ("start_nats", "ΔR input (nats)"), ("total_increase_nats", "ΔR gain (nats)"),
-            ("n_decreasing", "layers lowering ΔR"))]  # fmt: skip
+            ("n_decreasing", "layers lowering ΔR"), ("first_decrease", "first one"))]  # fmt: skip
         for n in NETS:
             rows += [(f"invariance.{n}.{k}", f"{n}: {label}") for k, label in (
                 ("subspace.accuracy", "accuracy, unshifted"),
