@@ -52,11 +52,11 @@ import torch.nn.functional as F
 
 from structlearn.data.tishby import load_tishby_task
 from structlearn.ensemble import network_dir, recording_bytes, train_ensemble
-from structlearn.models.mlp import MLP
+from structlearn.models.mlp import MLP, idnns_init_
 from structlearn.models.stacked_mlp import StackedMLP, fast_tanh
 from structlearn.objectives.supervised import CrossEntropy
 from structlearn.recordings import load_recordings
-from structlearn.studies.information_plane import idnns_init_, split_inputs
+from structlearn.studies.information_plane import split_inputs
 from structlearn.train import TrainConfig, train
 
 WIDTHS = [12, 10, 7, 5, 4, 3, 2]

@@ -167,3 +167,23 @@ def test_accuracy_is_the_share_of_rows_whose_argmax_logit_is_the_label():
         ValueError, match=r"X, y: expected shapes \(n, d\) and \(n,\), got \(50, 3\) and \(49,\)"
     ):
         accuracy(net, X, y[:49])
+
+
+def test_idnns_init_draws_a_two_sigma_truncated_normal_of_std_one_over_root_fan_in():
+    from scipy.stats import truncnorm
+
+    from structlearn.models.mlp import idnns_init_
+
+    net = idnns_init_(MLP([400, 500, 3], "tanh", random_state=0), seed=7)
+    W = net.layers[0].weight.detach().double().numpy() * np.sqrt(400)  # in units of the std
+    assert np.abs(W).max() <= 2.0
+    assert W.std() == pytest.approx(truncnorm(-2, 2).std(), rel=0.01)  # 0.8796, not 1
+    assert all(float(layer.bias.detach().abs().max()) == 0.0 for layer in net.layers)
+    again = idnns_init_(MLP([400, 500, 3], "tanh", random_state=1), seed=7)
+    assert torch.equal(again.layers[1].weight, net.layers[1].weight)  # the seed fixes the net
+    other = idnns_init_(MLP([400, 500, 3], "tanh", random_state=0), seed=8)
+    assert not torch.equal(other.layers[0].weight, net.layers[0].weight)
+    with pytest.raises(ValueError, match="seed: expected an integer >= 0, got -1"):
+        idnns_init_(net, -1)
+    with pytest.raises(TypeError, match="model: expected an MLP, got Linear"):
+        idnns_init_(torch.nn.Linear(2, 2), 0)

@@ -297,3 +297,29 @@ def accuracy(net: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
     with torch.no_grad():
         logits = net(torch.as_tensor(Xa, dtype=torch.float32))[-1]
     return float((logits.argmax(1).numpy() == ya).mean())
+
+
+def idnns_init_(model: MLP, seed: int) -> MLP:
+    """The initial weights of the IDNNs release (Shwartz-Ziv & Tishby 2017), in place.
+
+    Every ``W_l`` (n_out, n_in) drawn from a normal of std :math:`1/\\sqrt{n_{in}}` truncated at two
+    standard deviations (so its std is about :math:`0.880/\\sqrt{n_{in}}`), every bias 0; the
+    draws come from a torch generator seeded with ``seed``, so a seed fixes the network.
+
+    Returns
+    -------
+    MLP
+        ``model`` itself.
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"model: expected an MLP, got {type(model).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}")
+    gen = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for layer in model.layers:
+            std = 1.0 / np.sqrt(layer.in_features)
+            nn.init.trunc_normal_(layer.weight, 0.0, std, -2.0 * std, 2.0 * std, generator=gen)
+            if layer.bias is not None:
+                layer.bias.zero_()
+    return model

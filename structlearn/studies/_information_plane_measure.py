@@ -11,7 +11,6 @@ depends only on the joint distribution and the trade-offs, so the study computes
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,25 +33,9 @@ def split_inputs(n_inputs: int, train_fraction: float, seed: int) -> tuple[np.nd
     return np.sort(order[:k]), np.sort(order[k:])
 
 
-def idnns_init_(model: Any, seed: int) -> None:
-    """IDNNs' initial weights, in place: W ~ truncated normal (std 1/sqrt(fan_in), cut at 2 std),
-    b = 0."""
-    import torch
-
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for layer in model.layers:
-            std = 1.0 / math.sqrt(layer.in_features)
-            torch.nn.init.trunc_normal_(
-                layer.weight, 0.0, std, -2.0 * std, 2.0 * std, generator=gen
-            )
-            if layer.bias is not None:
-                layer.bias.zero_()
-
-
 def build_model(kind: str, config: dict[str, Any], seed: int) -> Any:
     """The ``kind`` network of ``seed`` (an :class:`~structlearn.models.mlp.MLP`), untrained."""
-    from structlearn.models.mlp import MLP
+    from structlearn.models.mlp import MLP, idnns_init_
 
     noisy = kind == "noisy"
     model = MLP(

@@ -50,12 +50,12 @@ from typing import Any
 
 from structlearn.config import ConfigError, Field, seeds_fragment, training_fragment
 from structlearn.data.sources import data_fragment, load_source
+from structlearn.models.mlp import idnns_init_
 from structlearn.studies._information_plane_claims import claims, hidden_names
 from structlearn.studies._information_plane_figures import all_figures
 from structlearn.studies._information_plane_measure import (
     build_model,
     ib_reference,
-    idnns_init_,
     measure_networks,
     split_inputs,
     train_kind,

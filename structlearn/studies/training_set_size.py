@@ -5,11 +5,11 @@ information", the section on the training sample size): networks trained on 5%, 
 the 4,096 inputs of the 12-bit task; with little data the layers end far from the IB bound of the
 rule and generalise poorly, and more data moves the final layers towards the bound.
 
-Per seed and training fraction, ``n_networks`` 12-10-7-5-4-3-2 tanh networks (PyTorch's default
-initialisation) are trained on the first ``round(f * 4096)`` inputs of one seeded permutation (so
-the smaller training sets are nested in the larger ones and the rest is held out), by the released
-code's protocol (Adam 4e-4, batch 512), every network of every seed at one fraction in one
-ensemble (:func:`structlearn.ensemble.train_networks`). As many networks are trained on the same
+Per seed and training fraction, ``n_networks`` 12-10-7-5-4-3-2 tanh networks (the released
+code's initialisation, ``network.init``) are trained on the first ``round(f * 4096)`` inputs of
+one seeded permutation (so the smaller training sets are nested in the larger ones and the rest is
+held out), by the released code's protocol (Adam 4e-4, batch 512), every network of every seed
+at one fraction in one ensemble (:func:`structlearn.ensemble.train_networks`). As many networks are trained on the same
 inputs with their training labels permuted (the control), and the untrained networks are kept.
 
 Measured per network on all 4,096 inputs: each hidden layer binned (30 bins on [-1, 1]) as an
@@ -58,6 +58,7 @@ SCHEMA = {
     ),
     "network": {
         "hidden": Field(list, [10, 7, 5, 4, 3], item=int, low=1, high=64, doc="tanh widths"),
+        "init": Field(str, "idnns", choices=["idnns", "pytorch"], doc="initial weights"),
     },
     "n_networks": Field(int, 4, low=1, high=200, doc="networks per fraction, seed and labels"),
     "training": training_fragment(
@@ -184,11 +185,12 @@ class TrainingSetSize(Study):
         import torch
 
         from structlearn.ensemble import train_networks
-        from structlearn.models.mlp import MLP
+        from structlearn.models.mlp import MLP, idnns_init_
         from structlearn.objectives.supervised import CrossEntropy
         from structlearn.train import TrainConfig
 
         n, widths = config["n_networks"], [12, *config["network"]["hidden"], 2]
+        idnns = config["network"]["init"] == "idnns"
         models, data, ids = [], [], []
         for s, split in zip(seeds, splits, strict=True):
             rng = np.random.default_rng([s, fi])
@@ -199,7 +201,8 @@ class TrainingSetSize(Study):
             ):
                 for i in range(n):
                     ids.append(int(s) * 100_000 + fi * 1000 + (kind == "shuffled") * 500 + i)
-                    models.append(MLP(widths, "tanh", random_state=ids[-1]))
+                    net = MLP(widths, "tanh", random_state=ids[-1])
+                    models.append(idnns_init_(net, ids[-1]) if idnns else net)
                     data.append((X, torch.as_tensor(y)))
         untrained = copy.deepcopy(models)
         section = config["training"]
