@@ -5,12 +5,12 @@ information", the section on the training sample size): networks trained on 5%, 
 the 4,096 inputs of the 12-bit task; with little data the layers end far from the IB bound of the
 rule and generalise poorly, and more data moves the final layers towards the bound.
 
-Per seed and training fraction, ``n_networks`` 12-10-7-5-4-3-2 tanh networks (the released
-code's initialisation, ``network.init``) are trained on the first ``round(f * 4096)`` inputs of
-one seeded permutation (so the smaller training sets are nested in the larger ones and the rest is
-held out), by the released code's protocol (Adam 4e-4, batch 512), every network of every seed
-at one fraction in one ensemble (:func:`structlearn.ensemble.train_networks`). As many networks are trained on the same
-inputs with their training labels permuted (the control), and the untrained networks are kept.
+Per seed and training fraction, ``n_networks`` 12-10-7-5-4-3-2 tanh networks (the released code's
+initialisation, ``network.init``) are trained on the first ``round(f * 4096)`` inputs of one seeded
+permutation (so the smaller training sets are nested in the larger ones and the rest is held out),
+by the released code's protocol (Adam 4e-4, batch 512), every network of every seed at one fraction
+in one ensemble (:func:`structlearn.ensemble.train_networks`). As many networks are trained on the
+same inputs with their training labels permuted (the control), and the untrained networks are kept.
 
 Measured per network on all 4,096 inputs: each hidden layer binned (30 bins on [-1, 1]) as an
 exact encoder under the stochastic-label variant p(y=1|x) = sigmoid(s(x)/T) of the task's rule
