@@ -42,3 +42,16 @@ def test_package_level_names_resolve_to_their_modules():
         assert getattr(structlearn, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         analysis.nope
+
+
+def test_an_interval_of_unequal_values_never_prints_as_zero_width():
+    from structlearn.studies.base import seed_summary
+    from structlearn.studies.claims import interval_above
+
+    values = [5.4414, 5.4412, 5.4416]  # 3 significant digits print [5.44, 5.44]
+    text = seed_summary(values)
+    low, high = text.split("[")[1].rstrip("]").split(", ")
+    assert low != high and float(low) < 5.4414 < float(high)
+    shown = interval_above(5.0)(np.array(values)).text
+    assert shown.startswith("5.441 [5.441, 5.442]") and "3 seeds" in shown
+    assert seed_summary([0.5, 0.6, 0.7]) == "0.6 [0.352, 0.848]"  # wide intervals keep 3 digits

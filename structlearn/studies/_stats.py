@@ -22,7 +22,21 @@ class Interval:
     def __str__(self) -> str:
         if self.n < 2:
             return f"{self.mean:.3g} (1 seed)"
-        return f"{self.mean:.3g} [{self.low:.3g}, {self.high:.3g}] ({self.n} seeds, {self.confidence:.0%} CI)"
+        return f"{self.text()} ({self.n} seeds, {self.confidence:.0%} CI)"
+
+    def text(self, digits: int = 3) -> str:
+        """``"mean [low, high]"`` with ``digits`` significant digits, more where the two ends
+        would otherwise print alike: an interval of unequal values never reads as zero-width.
+
+        >>> Interval(5.4414, 5.4409, 5.4419, 3).text()
+        '5.441 [5.441, 5.442]'
+        >>> Interval(2.0, 2.0, 2.0, 3).text()
+        '2 [2, 2]'
+        """
+        d = digits
+        while d < 15 and self.low != self.high and f"{self.low:.{d}g}" == f"{self.high:.{d}g}":
+            d += 1
+        return f"{self.mean:.{d}g} [{self.low:.{d}g}, {self.high:.{d}g}]"
 
     def to_dict(self) -> dict[str, float]:
         return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n}

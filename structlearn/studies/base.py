@@ -376,14 +376,15 @@ def seed_summary(values: Sequence[float], digits: int = 3) -> str:
     '0.6 [0.352, 0.848]'
     >>> seed_summary([3, 3, 3])
     '3 (all 3 seeds)'
+    >>> seed_summary([5.4414, 5.4412, 5.4416])
+    '5.441 [5.441, 5.442]'
     """
     from structlearn.studies._stats import mean_interval
 
     v = np.asarray(values, dtype=np.float64)
     if v.size == 1 or np.all(v == v[0]):
         return f"{v[0]:.{digits}g}" + (f" (all {v.size} seeds)" if v.size > 1 else "")
-    iv = mean_interval(v)
-    return f"{iv.mean:.{digits}g} [{iv.low:.{digits}g}, {iv.high:.{digits}g}]"
+    return mean_interval(v).text(digits)
 
 
 __all__ = [

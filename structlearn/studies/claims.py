@@ -144,7 +144,7 @@ def _interval_rule(threshold: float, above: bool, confidence: float) -> Callable
             return Outcome("undecided", measured, f"{_fmt(v[0])} (1 seed: no interval)")
         iv = mean_interval(v, confidence)
         measured.update(iv.to_dict())
-        text = f"{_fmt(iv.mean)} [{_fmt(iv.low)}, {_fmt(iv.high)}] ({iv.n} seeds)"
+        text = f"{iv.text()} ({iv.n} seeds)"
         if iv.low == iv.high:  # identical per-seed values: no spread, judge the values themselves
             text = f"{_fmt(iv.mean)} in all {iv.n} seeds"
             inside = iv.mean > threshold if above else iv.mean < threshold
