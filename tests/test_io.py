@@ -4,8 +4,10 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from structlearn.utils.io import atomic_directory, atomic_write_json, read_json
+from structlearn.utils.io import atomic_directory, atomic_write_json, dumps_compact, read_json
 
 
 def test_json_round_trip_converts_numpy(tmp_path):
@@ -90,3 +92,33 @@ def test_read_json_names_the_file(tmp_path):
     (tmp_path / "m.json").write_text('{"a": ')
     with pytest.raises(ValueError, match=r"m.json: not valid JSON \(Expecting value"):
         read_json(tmp_path / "m.json")
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+@settings(max_examples=200, deadline=None)
+def test_compact_json_reads_back_as_what_was_written(x):
+    text = dumps_compact(x)
+    assert json.loads(text) == x
+    assert json.dumps(json.loads(text)) == json.dumps(x)  # values written as json.dumps writes them
+
+
+def test_a_record_of_numbers_is_one_line(tmp_path):
+    curve = np.linspace(0.0, 1.0, 8000)
+    path = atomic_write_json(tmp_path / "m.json", {"epochs": {"loss": curve}, "n": 3})
+    lines = path.read_text().splitlines()
+    assert len(lines) == 6  # {, "epochs": {, "loss": [...], }, "n": 3, }
+    assert lines[2].startswith('    "loss": [0.0, ') and lines[2].count(",") == 7999
+    assert read_json(path)["epochs"]["loss"] == curve.tolist()

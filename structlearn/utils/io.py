@@ -78,10 +78,48 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON atomically; NaN/Inf are refused (JSON has none)."""
+    """Write ``obj`` as indented JSON atomically; NaN/Inf are refused (JSON has none).
+
+    Objects and nested lists are indented by two spaces, a list of plain values (numbers,
+    strings, booleans, nulls) is written on one line: a record of 8,000 epochs is one line, not
+    8,000 (:func:`dumps_compact`).
+    """
     plain = to_jsonable(obj)
     _check_finite_json(plain)
-    return atomic_write_text(path, json.dumps(plain, indent=2, sort_keys=False) + "\n")
+    return atomic_write_text(path, dumps_compact(plain) + "\n")
+
+
+def dumps_compact(plain: Any, indent: int = 2) -> str:
+    """JSON text of ``plain`` (already JSON-ready), indented, with lists of plain values inline.
+
+    ``json.loads(dumps_compact(x)) == x`` for every JSON-ready ``x``; values are written exactly
+    as :func:`json.dumps` writes them.
+
+    >>> print(dumps_compact({"a": [1, 2.5, None], "b": {"c": [[1, 2], [3]]}}))
+    {
+      "a": [1, 2.5, null],
+      "b": {
+        "c": [
+          [1, 2],
+          [3]
+        ]
+      }
+    }
+    """
+    return _dumps(plain, indent, 0)
+
+
+def _dumps(x: Any, indent: int, level: int) -> str:
+    pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+    if isinstance(x, dict) and x:
+        items = (
+            f"{inner}{json.dumps(str(k))}: {_dumps(v, indent, level + 1)}" for k, v in x.items()
+        )
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(x, list) and x and any(isinstance(v, dict | list) for v in x):
+        items = (f"{inner}{_dumps(v, indent, level + 1)}" for v in x)
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(x)
 
 
 def read_json(path: str | os.PathLike) -> Any:
