@@ -55,3 +55,12 @@ def test_an_interval_of_unequal_values_never_prints_as_zero_width():
     shown = interval_above(5.0)(np.array(values)).text
     assert shown.startswith("5.441 [5.441, 5.442]") and "3 seeds" in shown
     assert seed_summary([0.5, 0.6, 0.7]) == "0.6 [0.352, 0.848]"  # wide intervals keep 3 digits
+
+
+def test_float_noise_prints_as_a_half_width_not_fifteen_digits():
+    from structlearn.studies.base import seed_summary
+
+    values = [5.441400276475] * 49 + [5.441400276475 + 4e-14]
+    text = seed_summary(values)
+    mean, half = text.split(" ± ")
+    assert mean == "5.44" and 0 < float(half) < 1e-14

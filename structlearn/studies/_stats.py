@@ -30,12 +30,14 @@ class Interval:
 
         >>> Interval(5.4414, 5.4409, 5.4419, 3).text()
         '5.441 [5.441, 5.442]'
-        >>> Interval(2.0, 2.0, 2.0, 3).text()
-        '2 [2, 2]'
+        >>> Interval(5.441400276475, 5.441400276474, 5.441400276476, 50).text()
+        '5.44 ± 1e-12'
         """
         d = digits
-        while d < 15 and self.low != self.high and f"{self.low:.{d}g}" == f"{self.high:.{d}g}":
+        while d < digits + 3 and f"{self.low:.{d}g}" == f"{self.high:.{d}g}":
             d += 1
+        if self.low != self.high and f"{self.low:.{d}g}" == f"{self.high:.{d}g}":
+            return f"{self.mean:.{digits}g} ± {(self.high - self.low) / 2:.1g}"  # float noise
         return f"{self.mean:.{d}g} [{self.low:.{d}g}, {self.high:.{d}g}]"
 
     def to_dict(self) -> dict[str, float]:
