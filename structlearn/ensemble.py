@@ -64,6 +64,7 @@ from structlearn.train import (
     _prepare_out_dir,
     build_optimizer,
     resolve_record_epochs,
+    run_to_end,
 )
 from structlearn.utils.io import atomic_write_json, atomic_write_text
 from structlearn.utils.progress import progress
@@ -765,15 +766,8 @@ def _train(
             out / "ensemble.json",
             {"config": config.to_dict(), "seeds": seeds, "minibatch_order": order},
         )
-    start = time.perf_counter()
-    try:
-        trainer.run()
-    except KeyboardInterrupt:
-        trainer.write_checkpoint()
-        raise
-    finals = trainer.final_metrics()
-    trainer.finish(finals)
-    timings = {"total_s": time.perf_counter() - start, **trainer.timings}
+    finals, total_s = run_to_end(trainer)
+    timings = {"total_s": total_s, **trainer.timings}
     networks = []
     for i in range(model.n_networks):
         rd = None if out_dir is None else network_dir(out_dir, i)

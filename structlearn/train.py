@@ -922,6 +922,23 @@ def train_section(
     return train(model, objective, train_data, eval_data=eval_data, config=config)
 
 
+def run_to_end(trainer: Any) -> tuple[dict[str, Any], float]:
+    """Run ``trainer`` (single network or ensemble) to its last epoch and finish it.
+
+    Ctrl-C writes a checkpoint before it propagates, so ``resume=True`` continues from the last
+    finished epoch. Returns the final metrics and the wall time in seconds.
+    """
+    start = time.perf_counter()
+    try:
+        trainer.run()
+    except KeyboardInterrupt:
+        trainer.write_checkpoint()
+        raise
+    final = trainer.final_metrics()
+    trainer.finish(final)
+    return final, time.perf_counter() - start
+
+
 def train(
     model: nn.Module,
     objective: nn.Module,
@@ -1058,15 +1075,8 @@ def _run(trainer: _Trainer, payload: dict | None, out_dir, overwrite: bool) -> T
             (Path(out_dir) / "checkpoint.pt").unlink(missing_ok=True)
             shutil.rmtree(Path(out_dir) / "recordings", ignore_errors=True)
         atomic_write_json(Path(out_dir) / "config.json", trainer.config.to_dict())
-    start = time.perf_counter()
-    try:
-        trainer.run()
-    except KeyboardInterrupt:
-        trainer.write_checkpoint()
-        raise
-    final = trainer.final_metrics()
-    trainer.finish(final)
-    timings = {"total_s": time.perf_counter() - start, "recording_s": 0.0, "checkpoint_s": 0.0}
+    final, total_s = run_to_end(trainer)
+    timings = {"total_s": total_s, "recording_s": 0.0, "checkpoint_s": 0.0}
     timings.update(trainer.timings)
     in_memory = None
     if trainer.is_writer and out_dir is None:

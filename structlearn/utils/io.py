@@ -93,7 +93,7 @@ def dumps_compact(plain: Any, indent: int = 2) -> str:
     """JSON text of ``plain`` (already JSON-ready), indented, with lists of plain values inline.
 
     ``json.loads(dumps_compact(x)) == x`` for every JSON-ready ``x``; values are written exactly
-    as :func:`json.dumps` writes them.
+    as ``json.dumps`` writes them.
 
     >>> print(dumps_compact({"a": [1, 2.5, None], "b": {"c": [[1, 2], [3]]}}))
     {
